@@ -1,0 +1,86 @@
+import Foundation
+
+/// One file of `registry/`: a model family and its tags (format documented in docs/catalog.md).
+public struct CatalogFamily: Codable, Equatable, Sendable {
+    /// The catalog file format this dsm reads.
+    public static let schemaVersion = 1
+
+    public var schema: Int
+    public var family: String
+    public var title: String?
+    public var description: String?
+    public var defaultTag: String
+    public var aliases: [String: String]
+    public var tags: [String: CatalogEntry]
+
+    enum CodingKeys: String, CodingKey {
+        case schema, family, title, description, defaultTag = "default_tag", aliases, tags
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try c.decode(Int.self, forKey: .schema)
+        family = try c.decode(String.self, forKey: .family)
+        title = try c.decodeIfPresent(String.self, forKey: .title)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        defaultTag = try c.decodeIfPresent(String.self, forKey: .defaultTag) ?? "latest"
+        aliases = try c.decodeIfPresent([String: String].self, forKey: .aliases) ?? [:]
+        tags = try c.decode([String: CatalogEntry].self, forKey: .tags)
+    }
+
+    /// Follows aliases from `tag` (or the default tag) to a real tag; nil when unknown or cyclic.
+    public func resolve(tag: String?) -> String? {
+        var current = tag ?? defaultTag
+        var seen: Set<String> = []
+        while tags[current] == nil {
+            guard let next = aliases[current], seen.insert(current).inserted else { return nil }
+            current = next
+        }
+        return current
+    }
+
+    /// Aliases that lead to `tag`.
+    public func aliases(of tag: String) -> [String] {
+        aliases.keys.filter { resolve(tag: $0) == tag }.sorted()
+    }
+}
+
+/// One tag of a family: a Hugging Face checkpoint and what it needs.
+public struct CatalogEntry: Codable, Equatable, Sendable {
+    public var repo: String
+    public var revision: String
+    public var architecture: String
+    public var baseModel: String?
+    public var parameters: Int64
+    public var activeParameters: Int64?
+    public var sourceDtype: String
+    public var downloadBytes: Int64
+    public var contextLength: Int?
+    public var defaultQuantization: String
+    public var convertible: Bool
+    public var hardware: Hardware
+    public var ollamaTag: String?
+    public var notes: String?
+
+    /// Minimum recommendations from the reference hardware table.
+    public struct Hardware: Codable, Equatable, Sendable {
+        public var paramsClass: String
+        public var cpuCores: Int
+        public var ramGB: Int
+        public var gpuVramGB: Int
+        public var gpuExample: String?
+        public var gpuCount: Int
+        public var diskGB: Int
+
+        enum CodingKeys: String, CodingKey {
+            case paramsClass = "params_class", cpuCores = "cpu_cores", ramGB = "ram_gb", gpuVramGB = "gpu_vram_gb"
+            case gpuExample = "gpu_example", gpuCount = "gpu_count", diskGB = "disk_gb"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case repo, revision, architecture, baseModel = "base_model", parameters, activeParameters = "active_parameters"
+        case sourceDtype = "source_dtype", downloadBytes = "download_bytes", contextLength = "context_length"
+        case defaultQuantization = "default_quantization", convertible, hardware, ollamaTag = "ollama_tag", notes
+    }
+}

@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// The `dsm` command: a model artifact manager for DeepSeek models.
+public struct DSM: ParsableCommand {
+    /// dsm's version, recorded in manifests and the User-Agent.
+    public static let version = "0.1.0"
+
+    public static let configuration = CommandConfiguration(
+        commandName: "dsm",
+        abstract: "Pull, convert, quantize, version and serve DeepSeek models locally.",
+        discussion: """
+        Store: $DSM_HOME (default ~/.dsm). Hub: $HF_ENDPOINT (default https://huggingface.co), token from \
+        $HF_TOKEN or $HF_HOME/token; proxies from HTTPS_PROXY/HTTP_PROXY/NO_PROXY.
+        """,
+        version: version,
+        subcommands: [Pull.self, List.self, Show.self, CatalogCommand.self, Hash.self]
+    )
+
+    public init() {}
+
+    /// Parses the process arguments and runs the chosen command (the `@main` entry calls this).
+    public static func runFromCommandLine() { main() }
+}

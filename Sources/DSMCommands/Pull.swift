@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import DSMHub
+import DSMPull
+import DSMCatalog
+import DSMTransfer
+import DSMStore
+
+/// `dsm pull`: download a model from the Hugging Face Hub (or a mirror) into the local store.
+struct Pull: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Download a model's original weights from the Hugging Face Hub into the local store.",
+        discussion: """
+        REFERENCE is a catalog name (deepseek-r1:7b; see `dsm catalog`), hf.co/ORG/NAME[:REVISION], \
+        https://huggingface.co/ORG/NAME, or ORG/NAME. Interrupted pulls resume where they stopped: run the same \
+        command again. Every file is verified (SHA-256 for LFS files, git blob id for small files) before it is stored.
+        """
+    )
+
+    @Argument(help: "Catalog name or Hugging Face repo.")
+    var reference: String
+
+    @Option(name: .long, help: "Branch, tag, refs/pr/N or commit to pull (default: the catalog's, else main).")
+    var revision: String?
+
+    @Option(name: .long, help: "Parallel connections in total (1-64).")
+    var connections: Int = 8
+
+    @Option(name: .long, help: "Seconds without data before a connection counts as stalled and is retried.")
+    var stallTimeout: Int = 30
+
+    @Option(name: .long, help: "Attempts per range without progress before giving up.")
+    var retries: Int = 8
+
+    @Option(name: .long, help: "Cap per connection, bytes per second (0 = no cap). Suffixes k, m, g accepted.")
+    var limitRate: String = "0"
+
+    @Option(name: .long, help: "Store the model under this name instead of the default.")
+    var name: String?
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        guard (1...64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64") }
+        guard (1...3600).contains(stallTimeout) else { throw ValidationError("--stall-timeout must be between 1 and 3600 seconds") }
+        guard (1...100).contains(retries) else { throw ValidationError("--retries must be between 1 and 100") }
+        guard Pull.parseRate(limitRate) != nil else { throw ValidationError("--limit-rate must be a number of bytes per second, e.g. 50m") }
+    }
+
+    func run() throws {
+        let env = global.environment
+        let cancel = CancellationFlag()
+        let trap = SignalTrap(cancel: cancel)
+        defer { withExtendedLifetime(trap) {} }
+        let token = HubToken.resolve(environment: env) { path in
+            (try? String(contentsOfFile: path, encoding: .utf8))
+        }
+        var options = PullOptions(endpoint: HubEndpoint.from(environment: env), token: token, proxies: ProxySettings(environment: env),
+                                  storeRoot: global.store.root, toolVersion: DSM.version)
+        options.connections = connections
+        options.stallSeconds = stallTimeout
+        options.retries = retries
+        options.maxSpeedPerConnection = Pull.parseRate(limitRate) ?? 0
+        let redact: @Sendable (String) -> String = { token?.redact($0) ?? $0 }
+
+        do {
+            let catalog = try Catalog.load(environment: env)
+            let target = try PullTarget.resolve(reference, revision: revision, name: name, catalog: catalog)
+            let puller = Puller(options: options, cancel: cancel)
+            let quiet = global.quiet
+            let json = global.json
+            puller.onNotice = { message in if !quiet { Console.error("pull: " + redact(message)) } }
+            let displayBox = DisplayBox()
+            puller.onDownloadStart = { engine, plan in
+                if !quiet {
+                    Console.error("pulling \(target.repo) at \(target.revision) as \(target.name): \(plan.files.count) files, \(ByteFormat.string(plan.totalBytes))")
+                    let display = ProgressDisplay(engine: engine, totalBytes: plan.totalBytes, terminal: Console.stderrIsTerminal && !json)
+                    displayBox.display = display
+                    display.start()
+                }
+            }
+            let result: PullResult
+            do {
+                result = try puller.pull(target)
+                displayBox.display?.finish()
+            } catch {
+                displayBox.display?.finish()
+                throw error
+            }
+            if global.json {
+                try Console.json(result)
+            } else if !global.quiet {
+                Console.error("pulled \(result.name) (\(result.repo) @ \(result.commit.prefix(12))): \(result.files.count) files, "
+                    + "\(ByteFormat.string(result.downloadedBytes)) downloaded, \(ByteFormat.string(result.reusedBytes)) already present, "
+                    + String(format: "%.1f s", result.seconds))
+                Console.out(result.name)
+            }
+        } catch is CancellationFlag.Cancelled {
+            Console.error("pull: interrupted; progress is saved. Run the same command again to resume.")
+            throw ExitCode(130)
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            if cancel.isCancelled {
+                Console.error("pull: interrupted; progress is saved. Run the same command again to resume.")
+                throw ExitCode(130)
+            }
+            Console.error("error: " + redact(String(describing: error)))
+            throw ExitCode.failure
+        }
+    }
+
+    /// `50m` → 52428800; nil when malformed.
+    static func parseRate(_ text: String) -> Int64? {
+        let lower = text.lowercased()
+        let multipliers: [Character: Int64] = ["k": 1 << 10, "m": 1 << 20, "g": 1 << 30]
+        if let last = lower.last, let mult = multipliers[last] {
+            return Int64(lower.dropLast()).map { $0 * mult }
+        }
+        return Int64(lower).flatMap { $0 >= 0 ? $0 : nil }
+    }
+}
+
+/// Holds the progress display created on a worker callback.
+final class DisplayBox: @unchecked Sendable {
+    var display: ProgressDisplay?
+}

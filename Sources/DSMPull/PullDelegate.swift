@@ -1,0 +1,49 @@
+import DSMHub
+import DSMSystem
+import DSMStore
+import DSMTransfer
+
+/// Connects the download engine to the store and the Hub: per-content locks (so two processes never
+/// download the same blob twice), the `HEAD`/redirect resolution, and the final move into the store.
+final class PullDelegate: DownloadDelegate, @unchecked Sendable {
+    unowned let puller: Puller
+    let hub: HubClient
+    let repo: RepoID
+    let commit: String
+    let files: [String: PullPlan.File]
+
+    init(puller: Puller, hub: HubClient, repo: RepoID, commit: String, files: [String: PullPlan.File]) {
+        self.puller = puller
+        self.hub = hub
+        self.repo = repo
+        self.commit = commit
+        self.files = files
+    }
+
+    func prepare(_ item: DownloadItem) throws -> Preparation {
+        guard let lock = try FileLock.tryAcquire(puller.store.lockPath(item.expected.key)) else {
+            return .busy
+        }
+        // Another process may have finished it while we waited for the lock.
+        if let file = files[item.name], let sha = puller.storedDigest(file) { return .alreadyStored(sha256: sha) }
+        return .start(token: lock)
+    }
+
+    func source(for item: DownloadItem, refresh: Bool) throws -> DownloadSource {
+        guard let file = files[item.name] else { throw PullError("internal: unknown file \(item.name)") }
+        let etag: String
+        switch file.expectation {
+        case .sha256(let h), .gitBlob(let h): etag = h
+        }
+        return try hub.downloadSource(repo, commit: commit, path: file.path, expectedSize: file.size, expectedETag: etag)
+    }
+
+    func commit(_ item: DownloadItem, partialPath: String, sha256: String) throws {
+        try puller.store.adoptBlob(from: partialPath, sha256: sha256)
+        if case .gitBlob(let oid) = item.expected { try puller.store.recordGitBlob(oid, sha256: sha256) }
+    }
+
+    func notice(_ message: String) {
+        puller.onNotice?(message)
+    }
+}

@@ -1,0 +1,52 @@
+import DSMHub
+import DSMTransfer
+
+/// Everything a pull needs besides the reference.
+public struct PullOptions: Sendable {
+    public var endpoint: HubEndpoint
+    public var token: HubToken?
+    public var proxies: ProxySettings
+    public var storeRoot: String
+    public var connections: Int = 8
+    public var stallSeconds: Int = 30
+    public var retries: Int = 8
+    public var maxSpeedPerConnection: Int64 = 0
+    /// Store name override (`--name`).
+    public var name: String?
+    /// Revision override (`--revision`).
+    public var revision: String?
+    public var toolVersion: String
+
+    public init(endpoint: HubEndpoint, token: HubToken?, proxies: ProxySettings, storeRoot: String, toolVersion: String) {
+        self.endpoint = endpoint
+        self.token = token
+        self.proxies = proxies
+        self.storeRoot = storeRoot
+        self.toolVersion = toolVersion
+    }
+}
+
+/// What a finished pull reports (`--json`).
+public struct PullResult: Codable, Sendable {
+    public struct File: Codable, Sendable {
+        public var path: String
+        public var size: Int64
+        public var sha256: String
+        public var blob: String
+    }
+    public var name: String
+    public var repo: String
+    public var revision: String
+    public var commit: String
+    public var endpoint: String
+    public var manifest: String
+    public var files: [File]
+    public var downloadedBytes: Int64
+    public var reusedBytes: Int64
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case name, repo, revision, commit, endpoint, manifest, files, seconds
+        case downloadedBytes = "downloaded_bytes", reusedBytes = "reused_bytes"
+    }
+}

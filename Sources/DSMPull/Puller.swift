@@ -1,0 +1,116 @@
+import Foundation
+import DSMHub
+import DSMSystem
+import DSMStore
+import DSMTransfer
+import DSMCatalog
+
+/// `dsm pull` end to end: resolve the revision to a commit, list and check the files, refuse when the disk
+/// is too small, download what the store lacks (resumably, verified), and write the manifest last, so a
+/// model name appears only when every one of its files is stored and verified.
+public final class Puller: @unchecked Sendable {
+    public let options: PullOptions
+    public let store: Store
+    public let cancel: CancellationFlag
+    /// Called with the engine once downloading starts (for the progress display).
+    public var onDownloadStart: (@Sendable (DownloadEngine, PullPlan) -> Void)?
+    /// Called with messages worth showing (retries, waits, discarded data).
+    public var onNotice: (@Sendable (String) -> Void)?
+
+    public init(options: PullOptions, cancel: CancellationFlag) {
+        self.options = options
+        self.store = Store(root: options.storeRoot)
+        self.cancel = cancel
+    }
+
+    public func pull(_ target: PullTarget) throws -> PullResult {
+        let started = Date()
+        try store.prepare()
+        let policy = RetryPolicy(maxAttempts: options.retries)
+        let http = HTTPClient(proxies: options.proxies, policy: policy, userAgent: Puller.userAgent(options.toolVersion), cancel: cancel)
+        let hub = HubClient(endpoint: options.endpoint, http: http, token: options.token)
+
+        let commit = Revision.isCommit(target.revision) ? target.revision : try hub.resolveCommit(target.repo, revision: target.revision)
+        let plan = try PullPlan(entries: try hub.listTree(target.repo, commit: commit), repo: target.repo.description)
+        guard !plan.files.isEmpty else { throw PullError("\(target.repo) has no files at revision \(target.revision)") }
+
+        var stored: [String: String] = [:]  // path -> sha256 already in the store
+        var items: [DownloadItem] = []
+        var byName: [String: PullPlan.File] = [:]
+        for file in plan.files {
+            byName[file.path] = file
+            if let sha = storedDigest(file) {
+                stored[file.path] = sha
+            } else if file.size == 0 {
+                stored[file.path] = try store.putBlob([])
+                if let oid = file.gitOid, !file.isLFS { try store.recordGitBlob(oid, sha256: stored[file.path]!) }
+            } else {
+                items.append(DownloadItem(name: file.path, size: file.size, expected: file.expectation,
+                                          partialPath: store.partialPath(key: file.expectation.key)))
+            }
+        }
+        try checkDiskSpace(items)
+
+        let delegate = PullDelegate(puller: self, hub: hub, repo: target.repo, commit: commit, files: byName)
+        var engineOptions = DownloadEngine.Options()
+        engineOptions.connections = options.connections
+        engineOptions.stallSeconds = options.stallSeconds
+        engineOptions.policy = policy
+        engineOptions.maxSpeedPerConnection = options.maxSpeedPerConnection
+        let engine = DownloadEngine(options: engineOptions, proxies: options.proxies, userAgent: Puller.userAgent(options.toolVersion),
+                                    cancel: cancel, delegate: delegate)
+        onDownloadStart?(engine, plan)
+        let outcomes = try engine.run(items)
+        var downloaded: Int64 = 0
+        var reused: Int64 = plan.files.filter { stored[$0.path] != nil }.reduce(0) { $0 + $1.size }
+        for outcome in outcomes {
+            stored[outcome.name] = outcome.sha256
+            downloaded += outcome.downloadedBytes
+            reused += outcome.reusedBytes
+        }
+
+        let files = try plan.files.map { file -> Manifest.File in
+            guard let sha = stored[file.path], store.hasBlob(sha, size: file.size) else {
+                throw PullError("\(file.path) is missing from the store after the download; run the command again")
+            }
+            return Manifest.File(path: file.path, size: file.size, sha256: sha, gitOid: file.isLFS ? nil : file.gitOid, lfs: file.isLFS)
+        }
+        let source = Manifest.Source(endpoint: options.endpoint.base, repo: target.repo.description, revision: target.revision, commit: commit)
+        let digest = try writeManifest(name: target.name, source: source, files: files)
+        return PullResult(name: target.name.description, repo: target.repo.description, revision: target.revision, commit: commit,
+                          endpoint: options.endpoint.base, manifest: digest,
+                          files: files.map { .init(path: $0.path, size: $0.size, sha256: $0.sha256, blob: store.blobPath($0.sha256)) },
+                          downloadedBytes: downloaded, reusedBytes: reused, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Keeps the existing manifest when it already describes exactly this commit and these files,
+    /// so re-pulling an unchanged revision changes nothing.
+    private func writeManifest(name: ModelName, source: Manifest.Source, files: [Manifest.File]) throws -> String {
+        if let (existing, digest) = try? store.manifest(for: name), existing.source == source, existing.files == files.sorted(by: { $0.path < $1.path }) {
+            return digest
+        }
+        let manifest = Manifest(name: name.description, source: source, files: files,
+                                createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(options.toolVersion)")
+        return try store.writeManifest(manifest, for: name)
+    }
+
+    func storedDigest(_ file: PullPlan.File) -> String? {
+        switch file.expectation {
+        case .sha256(let sha): return store.hasBlob(sha, size: file.size) ? sha : nil
+        case .gitBlob(let oid): return store.sha256(forGitBlob: oid)
+        }
+    }
+
+    private func checkDiskSpace(_ items: [DownloadItem]) throws {
+        let remaining = items.reduce(Int64(0)) { $0 + $1.size - PartialState.completedBytes(for: $1) }
+        let needed = PullPlan.requiredFreeBytes(toDownload: remaining)
+        guard needed > 0, let free = FileSystem.availableBytes(at: store.root) else { return }
+        if free < needed {
+            throw PullError("not enough free disk space in \(store.root): the pull needs \(ByteFormat.string(needed)) "
+                + "(\(ByteFormat.string(remaining)) still to download plus a margin) but only \(ByteFormat.string(free)) is free. "
+                + "Free some space, or set DSM_HOME to a larger disk, then run the command again.")
+        }
+    }
+
+    static func userAgent(_ version: String) -> String { "dsm/\(version); \(CurlEasy.version.split(separator: " ").first ?? "libcurl")" }
+}

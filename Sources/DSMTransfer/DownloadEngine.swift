@@ -1,0 +1,230 @@
+import Foundation
+import DSMSystem
+import DSMHub
+
+/// Downloads many files over a fixed number of connections: large files are split into ranges
+/// fetched in parallel into a preallocated partial file (positioned writes), several files progress at
+/// once, idle connections split the largest unfinished range, and a hasher thread feeds SHA-256 with the
+/// contiguous written prefix while bytes arrive, so verification costs almost nothing at the end.
+/// Progress is checkpointed durably; a later run resumes every range.
+public final class DownloadEngine: @unchecked Sendable {
+    public struct Options: Sendable {
+        public var connections: Int = 8
+        /// Smallest range worth its own connection.
+        public var minSegment: Int64 = 8 << 20
+        public var stallSeconds: Int = 30
+        public var policy = RetryPolicy()
+        /// Per-connection receive cap in bytes/s, 0 for none.
+        public var maxSpeedPerConnection: Int64 = 0
+        /// How often progress is made durable.
+        public var checkpointInterval: Double = 0.5
+        public init() {}
+    }
+
+    let options: Options
+    let proxies: ProxySettings
+    let userAgent: String
+    /// Raised by the user (Ctrl-C) or by a permanent failure in any worker; stops every transfer.
+    let cancel: CancellationFlag
+    /// The user's flag, to tell an interruption from a failure.
+    let userCancel: CancellationFlag
+    weak var delegate: (any DownloadDelegate)?
+
+    let lock = NSCondition()
+    var pending: [DownloadItem] = []
+    var busyUntil: [String: Date] = [:]
+    var preparing = 0
+    var active: [ActiveFile] = []
+    var outcomes: [String: DownloadOutcome] = [:]
+    var failure: (any Error)?
+    let curl = ThreadLocalCurl()
+
+    public init(options: Options, proxies: ProxySettings, userAgent: String, cancel: CancellationFlag,
+                delegate: any DownloadDelegate) {
+        self.options = options
+        self.proxies = proxies
+        self.userAgent = userAgent
+        self.userCancel = cancel
+        self.cancel = CancellationFlag(child: cancel)
+        self.delegate = delegate
+    }
+
+    /// Downloads every item; returns one outcome per item name, in input order.
+    /// Throws the first permanent failure (after checkpointing every partial file) or `Cancelled`.
+    public func run(_ items: [DownloadItem]) throws -> [DownloadOutcome] {
+        lock.lock()
+        pending = items
+        lock.unlock()
+        let finished = DispatchGroup()
+        var bodies: [@Sendable () -> Void] = (0..<max(1, options.connections)).map { _ in { [self] in workerLoop() } }
+        bodies.append { [self] in hasherLoop() }
+        for body in bodies {
+            finished.enter()
+            Thread.detachNewThread {
+                body()
+                finished.leave()
+            }
+        }
+        finished.wait()
+        checkpointAll(force: true)
+        if let failure { throw failure }
+        try userCancel.check()
+        return items.compactMap { outcomes[$0.name] }
+    }
+
+    /// A snapshot for the progress display.
+    public func progress() -> DownloadProgress {
+        lock.lock()
+        defer { lock.unlock() }
+        var files: [DownloadProgress.File] = active.map {
+            .init(name: $0.item.name, size: $0.item.size, completed: $0.table.completedBytes, connections: $0.table.inFlightCount)
+        }
+        files += outcomes.values.map { .init(name: $0.name, size: $0.reusedBytes + $0.downloadedBytes, completed: $0.reusedBytes + $0.downloadedBytes, connections: 0, done: true) }
+        return DownloadProgress(files: files, pendingBytes: pending.reduce(0) { $0 + $1.size },
+                                writtenThisRun: active.reduce(0) { $0 + $1.writtenThisRun } + outcomes.values.reduce(0) { $0 + $1.downloadedBytes })
+    }
+
+    // MARK: - Scheduling
+
+    enum Work {
+        case fetch(ActiveFile, segmentStart: Int64, generation: Int)
+        case activate(DownloadItem)
+    }
+
+    private func nextWork() -> Work? {
+        lock.lock()
+        defer { lock.unlock() }
+        while true {
+            if failure != nil || cancel.isCancelled { return nil }
+            for file in active where !file.verifying {
+                let minSplit = file.sequential ? Int64.max / 4 : options.minSegment
+                if let index = file.table.claim(minSplit: minSplit) {
+                    return .fetch(file, segmentStart: file.table.segments[index].start, generation: file.generation)
+                }
+            }
+            let now = Date()
+            if let i = pending.firstIndex(where: { (busyUntil[$0.name] ?? .distantPast) <= now }) {
+                preparing += 1
+                return .activate(pending.remove(at: i))
+            }
+            if pending.isEmpty && preparing == 0 && active.isEmpty { return nil }
+            _ = lock.wait(until: Date(timeIntervalSinceNow: 0.2))
+        }
+    }
+
+    private func workerLoop() {
+        while let work = nextWork() {
+            do {
+                switch work {
+                case .activate(let item): try activate(item)
+                case .fetch(let file, let start, let generation): try fetch(file, segmentStart: start, claimedGeneration: generation)
+                }
+            } catch {
+                fail(error)
+            }
+        }
+        lock.broadcast()
+    }
+
+    func fail(_ error: any Error) {
+        lock.lock()
+        if failure == nil && !(error is CancellationFlag.Cancelled) { failure = error }
+        lock.unlock()
+        cancel.cancel()
+        lock.broadcast()
+    }
+
+    private func activate(_ item: DownloadItem) throws {
+        defer {
+            lock.lock()
+            preparing -= 1
+            lock.unlock()
+            lock.broadcast()
+        }
+        guard let delegate else { return }
+        switch try delegate.prepare(item) {
+        case .busy:
+            lock.lock()
+            busyUntil[item.name] = Date(timeIntervalSinceNow: 0.5)
+            pending.append(item)
+            lock.unlock()
+        case .alreadyStored(let sha):
+            lock.lock()
+            outcomes[item.name] = DownloadOutcome(name: item.name, sha256: sha, downloadedBytes: 0, reusedBytes: item.size)
+            lock.unlock()
+        case .start(let token):
+            let file = try openPartial(item, token: token)
+            if item.size > 0 { file.source = try delegate.source(for: item, refresh: false) }
+            lock.lock()
+            active.append(file)
+            lock.unlock()
+        }
+    }
+
+    private func openPartial(_ item: DownloadItem, token: AnyObject?) throws -> ActiveFile {
+        try FileSystem.createDirectory(FileSystem.parent(of: item.partialPath))
+        if let state = PartialState.load(for: item) {
+            let handle = try RandomAccessFile(path: item.partialPath, flags: O_RDWR)
+            return ActiveFile(item: item, file: handle, table: state.table, token: token)
+        }
+        FileSystem.remove(item.statePath)
+        let handle = try RandomAccessFile(path: item.partialPath, flags: O_RDWR | O_CREAT | O_TRUNC)
+        try handle.preallocate(item.size)
+        let table = SegmentTable(size: item.size, connections: options.connections, minSegment: options.minSegment)
+        return ActiveFile(item: item, file: handle, table: table, token: token)
+    }
+
+    // MARK: - Called by SegmentSink on worker threads
+
+    func isSequential(_ file: ActiveFile) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return file.sequential
+    }
+
+    /// How many bytes may be written at `offset` for this segment, or nil when the plan changed.
+    func writableBytes(_ file: ActiveFile, segmentStart: Int64, generation: Int, at offset: Int64) -> Int64? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard file.generation == generation, let i = file.table.index(ofStart: segmentStart) else { return nil }
+        let seg = file.table.segments[i]
+        guard offset == seg.cursor else { return nil }
+        return max(0, seg.end - offset)
+    }
+
+    func recordWritten(_ file: ActiveFile, segmentStart: Int64, generation: Int, count: Int64) {
+        lock.lock()
+        if file.generation == generation, let i = file.table.index(ofStart: segmentStart) {
+            file.writtenThisRun += file.table.advance(i, by: count)
+        }
+        lock.unlock()
+    }
+
+    func isSegmentComplete(_ file: ActiveFile, segmentStart: Int64) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let i = file.table.index(ofStart: segmentStart) else { return true }
+        return file.table.segments[i].isComplete
+    }
+
+    func shouldStop(_ file: ActiveFile, generation: Int) -> Bool {
+        if cancel.isCancelled { return true }
+        lock.lock()
+        defer { lock.unlock() }
+        return file.generation != generation || failure != nil
+    }
+}
+
+/// What the progress display shows.
+public struct DownloadProgress: Sendable {
+    public struct File: Sendable {
+        public var name: String
+        public var size: Int64
+        public var completed: Int64
+        public var connections: Int
+        public var done = false
+    }
+    public var files: [File]
+    public var pendingBytes: Int64
+    public var writtenThisRun: Int64
+}

@@ -1,0 +1,107 @@
+import DSMSystem
+import DSMHub
+
+/// Receives one ranged GET for one segment and writes it into the partial file at the right offset.
+/// It checks the response before the first byte: a 206 (or a 200 with `Content-Range`) must start at the
+/// requested byte and describe a file of the expected size; a 200 without it is the whole file from byte 0.
+final class SegmentSink: HTTPBodySink {
+    enum Verdict {
+        case ok
+        /// A 200 without Content-Range for a range not starting at 0: the server ignores `Range`.
+        case rangesIgnored
+        /// The server answered with an error status.
+        case status(HTTPResponseHead)
+        /// The server describes a different file (size) or a different range.
+        case mismatch(String)
+    }
+
+    private unowned let engine: DownloadEngine
+    private let active: ActiveFile
+    private let segmentStart: Int64
+    private let generation: Int
+    /// Absolute file offset of the next body byte.
+    private var offset: Int64 = 0
+    /// Bytes before this offset are discarded (streaming a Range-ignoring server from byte 0).
+    private var skipUntil: Int64 = 0
+    private(set) var verdict: Verdict = .ok
+    private(set) var reachedEnd = false
+    private(set) var wroteBytes: Int64 = 0
+    private(set) var writeError: (any Error)?
+
+    init(engine: DownloadEngine, active: ActiveFile, segmentStart: Int64, cursor: Int64, generation: Int) {
+        self.engine = engine
+        self.active = active
+        self.segmentStart = segmentStart
+        self.generation = generation
+        offset = cursor
+        skipUntil = cursor
+    }
+
+    func responseStarted(_ head: HTTPResponseHead) -> Bool {
+        let size = active.item.size
+        if head.status == 206 || (head.status == 200 && head["content-range"] != nil) {
+            guard let range = ContentRange(head["content-range"]), let start = range.start else {
+                verdict = .mismatch("the server sent HTTP \(head.status) without a usable Content-Range")
+                return false
+            }
+            if let total = range.total, total != size {
+                verdict = .mismatch("the server says the file has \(total) bytes, the listing said \(size)")
+                return false
+            }
+            guard start == skipUntil else {
+                verdict = .mismatch("asked for bytes from \(skipUntil), the server sent from \(start)")
+                return false
+            }
+            offset = start
+            return true
+        }
+        if head.status == 200 {
+            if let length = head["content-length"].flatMap(Int64.init), length != size {
+                verdict = .mismatch("the server sent \(length) bytes, the listing said \(size)")
+                return false
+            }
+            if skipUntil > 0 && !engine.isSequential(active) {
+                verdict = .rangesIgnored
+                return false
+            }
+            offset = 0
+            return true
+        }
+        verdict = .status(head)
+        return false
+    }
+
+    func received(_ chunk: UnsafeRawBufferPointer) -> Bool {
+        var bytes = chunk
+        if offset < skipUntil {
+            let skip = Int(min(Int64(bytes.count), skipUntil - offset))
+            offset += Int64(skip)
+            bytes = UnsafeRawBufferPointer(rebasing: bytes[skip...])
+            if bytes.isEmpty { return true }
+        }
+        guard let allowed = engine.writableBytes(active, segmentStart: segmentStart, generation: generation, at: offset) else {
+            return false  // the plan changed under us
+        }
+        let n = Int(min(Int64(bytes.count), allowed))
+        if n > 0 {
+            do {
+                try active.file.write(UnsafeRawBufferPointer(rebasing: bytes[..<n]), at: offset)
+            } catch {
+                writeError = error
+                return false
+            }
+            engine.recordWritten(active, segmentStart: segmentStart, generation: generation, count: Int64(n))
+            offset += Int64(n)
+            wroteBytes += Int64(n)
+        }
+        if n < bytes.count || allowed == Int64(n) && engine.isSegmentComplete(active, segmentStart: segmentStart) {
+            reachedEnd = true
+            return false
+        }
+        return true
+    }
+
+    func shouldCancel() -> Bool {
+        engine.shouldStop(active, generation: generation)
+    }
+}

@@ -1,0 +1,3 @@
+import DSMCommands
+
+DSM.runFromCommandLine()
