@@ -8,6 +8,11 @@ public struct HubToken: Sendable {
     /// A description safe to show, e.g. `HF_TOKEN` or `/root/.cache/huggingface/token`.
     public let source: String
 
+    public init(value: String, source: String) {
+        self.value = value
+        self.source = source
+    }
+
     /// The token file path for this environment.
     public static func tokenPath(environment env: [String: String]) -> String {
         if let path = env["HF_TOKEN_PATH"], !path.isEmpty { return path }

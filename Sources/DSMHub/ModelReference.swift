@@ -36,18 +36,19 @@ public enum ModelReference: Equatable, Sendable {
     private static func parseRepository(_ text: String, input: String) throws(ParseError) -> ModelReference {
         var path = text
         var revision: String?
+        // ORG/NAME:REV — repo ids cannot contain ':', so the first one separates the revision (which may hold '/').
+        if let colon = path.firstIndex(of: ":") {
+            revision = String(path[path.index(after: colon)...])
+            path = String(path[..<colon])
+            if revision!.isEmpty { throw ParseError(input: input, reason: "the revision after ':' is empty") }
+        }
         // Web form: ORG/NAME/tree/REV or ORG/NAME/resolve/REV/...
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        if parts.count >= 4, parts[2] == "tree" || parts[2] == "blob" || parts[2] == "resolve" {
+        if revision == nil, parts.count >= 4, parts[2] == "tree" || parts[2] == "blob" || parts[2] == "resolve" {
             path = parts[0] + "/" + parts[1]
             revision = parts[3...].joined(separator: "/")
         } else if parts.count > 2 {
             throw ParseError(input: input, reason: "expected ORG/NAME, got \(parts.count) path parts")
-        }
-        if revision == nil, let colon = path.lastIndex(of: ":") {
-            revision = String(path[path.index(after: colon)...])
-            path = String(path[..<colon])
-            if revision!.isEmpty { throw ParseError(input: input, reason: "the revision after ':' is empty") }
         }
         if path.hasSuffix("/") { path.removeLast() }
         guard let repo = RepoID(path) else {

@@ -12,6 +12,12 @@ public enum RetryHints {
         public var policy: String?
         public var remaining: Int?
         public var resetSeconds: Int?
+
+        public init(policy: String? = nil, remaining: Int? = nil, resetSeconds: Int? = nil) {
+            self.policy = policy
+            self.remaining = remaining
+            self.resetSeconds = resetSeconds
+        }
     }
 
     /// Parses `"resolvers";r=2998;t=172` (parameters may come in any order; quotes optional).

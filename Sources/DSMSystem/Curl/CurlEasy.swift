@@ -168,11 +168,12 @@ private let curlProgressCallback: dsm_curl_xferinfo_cb = { userdata, _, _, _, _ 
 }
 
 extension StringProtocol {
-    /// The text without leading and trailing spaces, tabs, CR and LF.
+    /// The text without leading and trailing spaces, tabs, CR and LF (scalar-wise, since "\r\n" is one Character).
     func trimmingWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }) else { return "" }
-        let last = lastIndex(where: { !isSpace($0) })!
-        return String(self[first...last])
+        let scalars = String(self).unicodeScalars
+        let isSpace: (Unicode.Scalar) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !isSpace($0) })!
+        return String(scalars[first...last])
     }
 }

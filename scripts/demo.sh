@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The main job end to end on the bundled demo model: generate a tiny DeepSeek-R1-Distill-Qwen-shaped
+# checkpoint, serve it from the local Hugging Face compatible test hub, and `dsm pull` it through
+# HF_ENDPOINT, including an interruption and a resume. Everything lives under out/demo.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DSM=${DSM_BIN:-.build/release/dsm}
+PY=${PYTHON:-.venv/bin/python}
+OUT=$PWD/out/demo
+REPO=deepseek-ai/DeepSeek-R1-Distill-Qwen-Demo
+mkdir -p "$OUT"
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+step "1. Generate the demo model (BF16 safetensors, 2 shards, real DeepSeek tokenizer)"
+if [ ! -f "$OUT/repos/$REPO/model.safetensors.index.json" ]; then
+  "$PY" Tests/Fixtures/make_demo_model.py "$OUT/repos/$REPO"
+fi
+ls -l "$OUT/repos/$REPO"
+
+step "2. Start the local test hub (API + resolve on one port, signed CDN on another)"
+rm -f "$OUT/ready.json"
+"$PY" Tests/Fixtures/testhub.py --root "$OUT/repos" --port 0 --cdn-port 0 --ready-file "$OUT/ready.json" \
+  --log "$OUT/hub.log" >/dev/null 2>"$OUT/hub.stderr" &
+HUB_PID=$!
+trap 'kill $HUB_PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do [ -f "$OUT/ready.json" ] && break; sleep 0.1; done
+HF_ENDPOINT=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["hub"])' "$OUT/ready.json")
+export HF_ENDPOINT DSM_HOME="$OUT/dsm-home"
+rm -rf "$DSM_HOME"
+echo "HF_ENDPOINT=$HF_ENDPOINT  DSM_HOME=$DSM_HOME"
+
+step "3. dsm pull, interrupted with Ctrl-C after 1.5 s (CDN capped at 8 MB/s per connection)"
+curl -s -X POST "$HF_ENDPOINT/_control/config" -d '{"cdn_bandwidth": 8000000}' >/dev/null
+DSM_PROGRESS_INTERVAL=0.5 "$DSM" pull "hf.co/$REPO" &
+PULL_PID=$!
+sleep 1.5
+kill -INT $PULL_PID
+set +e; wait $PULL_PID; rc=$?; set -e
+echo "exit code $rc (130 = interrupted, progress saved)"
+ls -l "$DSM_HOME/partials" || true
+
+step "4. The same command again resumes where it stopped (cap removed)"
+curl -s -X POST "$HF_ENDPOINT/_control/config" -d '{"cdn_bandwidth": null}' >/dev/null
+"$DSM" pull "hf.co/$REPO"
+
+step "5. What the store holds"
+"$DSM" list
+"$DSM" show "hf.co/$REPO"
+
+step "6. Every blob verifies"
+(cd "$DSM_HOME/blobs" && for f in sha256-*; do
+  [ "$("$OLDPWD/$DSM" hash "$f" | cut -d' ' -f1)" = "${f#sha256-}" ] || { echo "BAD $f"; exit 1; }
+done && echo "all $(ls | wc -l) blobs match their sha256")
+python3 - "$HF_ENDPOINT" <<'PY'
+import json, sys, urllib.request
+s = json.load(urllib.request.urlopen(sys.argv[1] + "/_control/stats"))
+print(f"hub: {len(s['requests'])} requests, CDN requests carrying Authorization: {s['cdn_auth_violations']}")
+PY
+echo
+echo "demo done. Try: DSM_HOME=$DSM_HOME $DSM show hf.co/$REPO --json"
