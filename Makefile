@@ -50,7 +50,7 @@ catalog-check: setup
 ## bench-pull: dsm pull vs aria2c and curl against the capped test hub; hashing vs openssl
 bench-pull: release
 	DSM_EXTRA_PACKAGES="aria2 hyperfine" bash scripts/setup.sh
-	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) PYTHON=$(PY) bash scripts/bench-pull.sh
+	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) $(PY) scripts/bench_pull.py
 
 clean:
 	rm -rf .build out

@@ -44,9 +44,14 @@ public struct PullResult: Codable, Sendable {
     public var downloadedBytes: Int64
     public var reusedBytes: Int64
     public var seconds: Double
+    /// Wall seconds between the last byte arriving and the last file verified and stored.
+    public var verifyTailSeconds: Double
+    /// Seconds spent computing digests (overlapped with the download).
+    public var hashSeconds: Double
 
     enum CodingKeys: String, CodingKey {
         case name, repo, revision, commit, endpoint, manifest, files, seconds
+        case verifyTailSeconds = "verify_tail_seconds", hashSeconds = "hash_seconds"
         case downloadedBytes = "downloaded_bytes", reusedBytes = "reused_bytes"
     }
 }

@@ -61,6 +61,7 @@ public final class Puller: @unchecked Sendable {
                                     cancel: cancel, delegate: delegate)
         onDownloadStart?(engine, plan)
         let outcomes = try engine.run(items)
+        let cost = engine.verificationCost()
         var downloaded: Int64 = 0
         var reused: Int64 = plan.files.filter { stored[$0.path] != nil }.reduce(0) { $0 + $1.size }
         for outcome in outcomes {
@@ -80,7 +81,8 @@ public final class Puller: @unchecked Sendable {
         return PullResult(name: target.name.description, repo: target.repo.description, revision: target.revision, commit: commit,
                           endpoint: options.endpoint.base, manifest: digest,
                           files: files.map { .init(path: $0.path, size: $0.size, sha256: $0.sha256, blob: store.blobPath($0.sha256)) },
-                          downloadedBytes: downloaded, reusedBytes: reused, seconds: Date().timeIntervalSince(started))
+                          downloadedBytes: downloaded, reusedBytes: reused, seconds: Date().timeIntervalSince(started),
+                          verifyTailSeconds: cost.tailSeconds, hashSeconds: cost.hashSeconds)
     }
 
     /// Keeps the existing manifest when it already describes exactly this commit and these files,

@@ -91,11 +91,11 @@ public struct Store: Sendable {
 
     // MARK: - Manifests
 
-    /// Writes the manifest for `name` atomically (and its bytes as a blob); returns the manifest digest.
+    /// Writes the manifest for `name` atomically; returns the manifest digest (SHA-256 of its canonical bytes).
     @discardableResult
     public func writeManifest(_ manifest: Manifest, for name: ModelName) throws -> String {
         let bytes = try manifest.encoded()
-        let digest = try putBlob(bytes)
+        let digest = Digest.sha256Hex(bytes)
         let lock = try FileLock.acquire(lockPath("manifests"))
         defer { withExtendedLifetime(lock) {} }
         try FileSystem.writeAtomically(bytes, to: manifestsDirectory + "/" + name.manifestRelativePath)

@@ -53,11 +53,16 @@ extension DownloadEngine {
             guard got > 0 else {
                 throw DownloadError(item: file.item.name, message: "the partial file \(file.item.partialPath) is shorter than expected")
             }
+            let before = DispatchTime.now().uptimeNanoseconds
             buffer.withUnsafeBytes { raw in
                 let chunk = UnsafeRawBufferPointer(rebasing: raw[..<got])
                 file.sha256.update(chunk)
                 file.gitSHA1?.update(chunk)
             }
+            let spent = DispatchTime.now().uptimeNanoseconds - before
+            lock.lock()
+            hashNanos += spent
+            lock.unlock()
             // If the plan was reset while we read, the digest is worthless; start again.
             lock.lock()
             let stale = file.generation != generation && !file.sequential
@@ -105,6 +110,7 @@ extension DownloadEngine {
         try delegate?.commit(item, partialPath: item.partialPath, sha256: sha256)
         FileSystem.remove(item.statePath)
         lock.lock()
+        lastCommitNanos = DispatchTime.now().uptimeNanoseconds
         outcomes[item.name] = DownloadOutcome(name: item.name, sha256: sha256, downloadedBytes: file.writtenThisRun,
                                               reusedBytes: file.reusedAtStart)
         file.token = nil

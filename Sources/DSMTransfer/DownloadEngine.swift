@@ -38,6 +38,11 @@ public final class DownloadEngine: @unchecked Sendable {
     var outcomes: [String: DownloadOutcome] = [:]
     var failure: (any Error)?
     let curl = ThreadLocalCurl()
+    /// Monotonic times (ns) of the last body byte written and of the last item committed, and the time
+    /// spent inside SHA-256: together they show what verification costs (`verificationCost`).
+    var lastByteNanos: UInt64 = 0
+    var lastCommitNanos: UInt64 = 0
+    var hashNanos: UInt64 = 0
 
     public init(options: Options, proxies: ProxySettings, userAgent: String, cancel: CancellationFlag,
                 delegate: any DownloadDelegate) {
@@ -70,6 +75,16 @@ public final class DownloadEngine: @unchecked Sendable {
         if let failure { throw failure }
         try userCancel.check()
         return items.compactMap { outcomes[$0.name] }
+    }
+
+    /// What verification cost in this run: wall seconds between the last byte arriving and the last file
+    /// being committed (the only time hashing can add, since it runs while bytes arrive), and the seconds
+    /// the hasher spent in SHA-256.
+    public func verificationCost() -> (tailSeconds: Double, hashSeconds: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        let tail = lastCommitNanos > lastByteNanos && lastByteNanos > 0 ? Double(lastCommitNanos - lastByteNanos) / 1e9 : 0
+        return (tail, Double(hashNanos) / 1e9)
     }
 
     /// A snapshot for the progress display.
@@ -196,6 +211,7 @@ public final class DownloadEngine: @unchecked Sendable {
         lock.lock()
         if file.generation == generation, let i = file.table.index(ofStart: segmentStart) {
             file.writtenThisRun += file.table.advance(i, by: count)
+            lastByteNanos = DispatchTime.now().uptimeNanoseconds
         }
         lock.unlock()
     }
