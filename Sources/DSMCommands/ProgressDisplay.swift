@@ -41,8 +41,10 @@ final class ProgressDisplay: @unchecked Sendable {
         let now = Date()
         samples.append((now, p.writtenThisRun))
         samples.removeAll { now.timeIntervalSince($0.0) > 5 }
+        // Speed over the last 5 s; before there are two samples, the average since the start.
         let speed: Double = samples.count >= 2
-            ? Double(samples.last!.1 - samples.first!.1) / max(0.001, samples.last!.0.timeIntervalSince(samples.first!.0)) : 0
+            ? Double(samples.last!.1 - samples.first!.1) / max(0.001, samples.last!.0.timeIntervalSince(samples.first!.0))
+            : Double(p.writtenThisRun) / max(0.001, now.timeIntervalSince(started))
         let left = max(0, totalBytes - done)
         let eta = speed > 0 ? Self.duration(Double(left) / speed) : "--"
         let total = "total \(ByteFormat.string(done)) / \(ByteFormat.string(totalBytes)) \(Self.percent(done, totalBytes))  \(ByteFormat.string(Int64(speed)))/s  ETA \(eta)"

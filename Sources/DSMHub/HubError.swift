@@ -61,8 +61,8 @@ public struct HubError: Error, CustomStringConvertible, Equatable, Sendable {
                 : "Check the name (ORG/NAME, case matters); if the repo is private, set HF_TOKEN or put a token in $HF_HOME/token."
             return "Repository \(repo) was not found at \(endpoint) (HTTP \(status)), or it is private. \(hint)"
         case .gatedNeedsToken:
-            return "\(repo) is a gated model: you must accept its conditions on \(page) and authenticate. "
-                + "Set HF_TOKEN (or write the token to $HF_HOME/token) and run the command again."
+            return "\(repo) is a gated model: request access on \(page) (accept its conditions), then authenticate: "
+                + "set HF_TOKEN (or write the token to $HF_HOME/token) and run the command again."
         case .gatedNotApproved:
             return "Your token is valid but has not been granted access to the gated model \(repo) (HTTP 403). "
                 + "Request access on \(page), wait for approval, then run the command again."

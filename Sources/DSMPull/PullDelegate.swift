@@ -1,4 +1,5 @@
 import DSMHub
+import Synchronization
 import DSMSystem
 import DSMStore
 import DSMTransfer
@@ -11,6 +12,8 @@ final class PullDelegate: DownloadDelegate, @unchecked Sendable {
     let repo: RepoID
     let commit: String
     let files: [String: PullPlan.File]
+    /// Items we already said we are waiting for.
+    let noticed = Mutex<Set<String>>([])
 
     init(puller: Puller, hub: HubClient, repo: RepoID, commit: String, files: [String: PullPlan.File]) {
         self.puller = puller
@@ -21,7 +24,11 @@ final class PullDelegate: DownloadDelegate, @unchecked Sendable {
     }
 
     func prepare(_ item: DownloadItem) throws -> Preparation {
+        guard item.resumable else { return .start(token: nil) }
         guard let lock = try FileLock.tryAcquire(puller.store.lockPath(item.expected.key)) else {
+            if noticed.withLock({ $0.insert(item.name).inserted }) {
+                notice("\(item.name): another dsm process is downloading this file; waiting for it")
+            }
             return .busy
         }
         // Another process may have finished it while we waited for the lock.

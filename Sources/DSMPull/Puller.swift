@@ -26,6 +26,7 @@ public final class Puller: @unchecked Sendable {
     public func pull(_ target: PullTarget) throws -> PullResult {
         let started = Date()
         try store.prepare()
+        store.removeStalePrivatePartials()
         let policy = RetryPolicy(maxAttempts: options.retries)
         let http = HTTPClient(proxies: options.proxies, policy: policy, userAgent: Puller.userAgent(options.toolVersion), cancel: cancel)
         let hub = HubClient(endpoint: options.endpoint, http: http, token: options.token)
@@ -45,8 +46,11 @@ public final class Puller: @unchecked Sendable {
                 stored[file.path] = try store.putBlob([])
                 if let oid = file.gitOid, !file.isLFS { try store.recordGitBlob(oid, sha256: stored[file.path]!) }
             } else {
+                // Small files are cheap to fetch again: they skip the cross-process lock and durable progress,
+                // and their partial file is private to this process.
+                let key = file.size < Puller.smallFileBytes ? "\(file.expectation.key)-\(getpid())" : file.expectation.key
                 items.append(DownloadItem(name: file.path, size: file.size, expected: file.expectation,
-                                          partialPath: store.partialPath(key: file.expectation.key)))
+                                          partialPath: store.partialPath(key: key), resumable: file.size >= Puller.smallFileBytes))
             }
         }
         try checkDiskSpace(items)
@@ -113,6 +117,9 @@ public final class Puller: @unchecked Sendable {
                 + "Free some space, or set DSM_HOME to a larger disk, then run the command again.")
         }
     }
+
+    /// Files below this size are downloaded without a lock or resume state.
+    static let smallFileBytes: Int64 = 1 << 20
 
     static func userAgent(_ version: String) -> String { "dsm/\(version); \(CurlEasy.version.split(separator: " ").first ?? "libcurl")" }
 }

@@ -86,6 +86,15 @@ public struct Store: Sendable {
     /// Partial-file path for a download key.
     public func partialPath(key: String) -> String { "\(partialsDirectory)/\(key).part" }
 
+    /// Removes per-process partial files (`<key>-<pid>.part`) left by processes that no longer run.
+    public func removeStalePrivatePartials() {
+        for entry in FileSystem.list(partialsDirectory) where entry.hasSuffix(".part") {
+            let stem = entry.dropLast(5)
+            guard let dash = stem.lastIndex(of: "-"), let pid = Int32(stem[stem.index(after: dash)...]) else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { FileSystem.remove(partialsDirectory + "/" + entry) }
+        }
+    }
+
     /// Lock file path for a key (one per blob being downloaded, one for manifest writes).
     public func lockPath(_ key: String) -> String { "\(locksDirectory)/\(key).lock" }
 

@@ -137,7 +137,7 @@ extension DownloadEngine {
     /// The snapshot is taken before the fsync, so it never claims bytes the fsync did not cover.
     func checkpointAll(force: Bool) {
         lock.lock()
-        let files = active
+        let files = active.filter { $0.item.resumable }
         lock.unlock()
         for file in files {
             lock.lock()

@@ -178,7 +178,7 @@ public final class DownloadEngine: @unchecked Sendable {
 
     private func openPartial(_ item: DownloadItem, token: AnyObject?) throws -> ActiveFile {
         try FileSystem.createDirectory(FileSystem.parent(of: item.partialPath))
-        if let state = PartialState.load(for: item) {
+        if item.resumable, let state = PartialState.load(for: item) {
             let handle = try RandomAccessFile(path: item.partialPath, flags: O_RDWR)
             return ActiveFile(item: item, file: handle, table: state.table, token: token)
         }

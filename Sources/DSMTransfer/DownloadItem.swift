@@ -25,12 +25,15 @@ public struct DownloadItem: Sendable {
     /// Where the partial file and its state live while downloading.
     public var partialPath: String
     public var statePath: String { partialPath + ".state" }
+    /// Whether progress is checkpointed for a later run (off for small files, which restart from zero).
+    public var resumable: Bool
 
-    public init(name: String, size: Int64, expected: Expectation, partialPath: String) {
+    public init(name: String, size: Int64, expected: Expectation, partialPath: String, resumable: Bool = true) {
         self.name = name
         self.size = size
         self.expected = expected
         self.partialPath = partialPath
+        self.resumable = resumable
     }
 }
 
