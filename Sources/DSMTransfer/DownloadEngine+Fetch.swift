@@ -13,6 +13,7 @@ extension DownloadEngine {
             lock.broadcast()
         }
         var failures = 0
+        var redirects = 0
         while true {
             try cancel.check()
             lock.lock()
@@ -86,6 +87,20 @@ extension DownloadEngine {
                 reason = "HTTP \(head.status)"
                 serverDelay = RetryHints.serverDelay(headers: head.headers)
                 switch head.status {
+                case 301, 302, 303, 307, 308:
+                    // A mirror may send the download on (hf-mirror answers 308 to huggingface.co for files it has
+                    // not cached): follow it, keeping extra headers only on the same host.
+                    guard let location = head["location"] else { break }
+                    let target = HubEndpoint.resolveRedirect(location, from: source.url)
+                    let sameHost = HubEndpoint.origin(of: target) == HubEndpoint.origin(of: source.url)
+                    lock.lock()
+                    file.source = DownloadSource(url: target, headers: sameHost ? source.headers : [])
+                    lock.unlock()
+                    redirects += 1
+                    guard redirects <= 10 else {
+                        throw DownloadError(item: file.item.name, message: "more than 10 redirects, last to \(CurlError.redact(target))")
+                    }
+                    continue
                 case 401, 403, 404, 410:
                     // Expired or revoked signed URL: resolve the file again before the next attempt.
                     lock.lock()

@@ -24,20 +24,30 @@ public struct SegmentTable: Codable, Equatable, Sendable {
     public private(set) var size: Int64
     public private(set) var segments: [Segment]
 
-    /// Plans a fresh download: `size` split into at most `connections` ranges of at least `minSegment` bytes.
-    public init(size: Int64, connections: Int, minSegment: Int64) {
-        precondition(size >= 0 && connections >= 1 && minSegment >= 1)
+    /// Plans a fresh download of `size` bytes as consecutive chunks fetched in file order, about four per
+    /// connection, each between `minSegment` and `maxSegment` bytes (see `chunkSize`). Fetching in order
+    /// keeps the written prefix growing, so the digest keeps up with the download instead of having most of
+    /// the file left to hash after the last byte; small chunks also bound what a crash can lose.
+    public init(size: Int64, connections: Int, minSegment: Int64, maxSegment: Int64 = 64 << 20) {
+        precondition(size >= 0 && connections >= 1 && minSegment >= 1 && maxSegment >= minSegment)
         self.size = size
-        let byMinimum = max(1, size / minSegment)
-        let count = Int(min(Int64(connections), byMinimum))
+        let chunk = SegmentTable.chunkSize(size: size, connections: connections, minSegment: minSegment, maxSegment: maxSegment)
         var segs: [Segment] = []
         var start: Int64 = 0
-        for i in 0..<count {
-            let end = i == count - 1 ? size : start + size / Int64(count)
+        repeat {
+            var end = min(size, start + chunk)
+            if size - end < minSegment { end = size }  // no runt chunk at the end
             segs.append(Segment(start: start, end: end, done: 0))
             start = end
-        }
+        } while start < size
         segments = segs
+    }
+
+    /// The chunk length for a file: `size / (4 × connections)`, clamped to `minSegment...maxSegment`;
+    /// the whole file when it is smaller than two minimum chunks.
+    public static func chunkSize(size: Int64, connections: Int, minSegment: Int64, maxSegment: Int64) -> Int64 {
+        if size < 2 * minSegment { return max(size, 1) }
+        return min(maxSegment, max(minSegment, size / Int64(4 * connections)))
     }
 
     /// Restores a saved table, validating that it still describes a file of `size` bytes.

@@ -8,21 +8,33 @@ import DSMTransfer
         #expect(t.segments[0].start == 0 && t.segments[0].end == 1000)
     }
 
-    @Test func largeFilesSplitEvenlyAndCoverEveryByte() {
-        let size: Int64 = 100 << 20
+    @Test func largeFilesBecomeOrderedChunksThatCoverEveryByte() {
+        let size: Int64 = (512 << 20) + 12345
         let t = SegmentTable(size: size, connections: 8, minSegment: 8 << 20)
-        #expect(t.segments.count == 8)
+        #expect(t.segments.count == 32)  // 16 MiB chunks, about four per connection; the remainder joins the last
         var expected: Int64 = 0
         for s in t.segments {
             #expect(s.start == expected)
+            #expect(s.length >= 8 << 20)
             expected = s.end
         }
         #expect(expected == size)
     }
 
-    @Test func segmentCountIsBoundedByMinimumSize() {
-        let t = SegmentTable(size: 20 << 20, connections: 8, minSegment: 8 << 20)
-        #expect(t.segments.count == 2)
+    @Test(arguments: [
+        (Int64(1000), 8, Int64(1000)),                    // smaller than two minimum chunks: one piece
+        (Int64(20 << 20), 8, Int64(8 << 20)),             // the minimum wins
+        (Int64(512 << 20), 8, Int64(16 << 20)),           // size / (4 × connections)
+        (Int64(16) << 30, 8, Int64(64 << 20)),            // capped for very large files
+    ])
+    func chunkSizes(size: Int64, connections: Int, expected: Int64) {
+        #expect(SegmentTable.chunkSize(size: size, connections: connections, minSegment: 8 << 20, maxSegment: 64 << 20) == expected)
+    }
+
+    @Test func workIsHandedOutInFileOrder() {
+        var t = SegmentTable(size: 100 << 20, connections: 2, minSegment: 8 << 20)
+        let starts = (0..<3).map { _ in t.segments[t.claim(minSplit: 1 << 20)!].start }
+        #expect(starts == [0, 13_107_200, 26_214_400])  // 12.5 MiB chunks
     }
 
     @Test func contiguousPrefixStopsAtTheFirstGap() {
@@ -40,7 +52,7 @@ import DSMTransfer
     }
 
     @Test func idleConnectionSplitsTheLargestRemainingRange() {
-        var t = SegmentTable(size: 1000, connections: 2, minSegment: 100)
+        var t = SegmentTable(size: 1000, connections: 2, minSegment: 500)
         let a = t.claim(minSplit: 100)!
         let b = t.claim(minSplit: 100)!
         t.advance(a, by: 500)          // a done
@@ -54,7 +66,7 @@ import DSMTransfer
     }
 
     @Test func bytesPastASplitPointAreNotCounted() {
-        var t = SegmentTable(size: 400, connections: 1, minSegment: 100)
+        var t = SegmentTable(size: 400, connections: 1, minSegment: 400)
         let a = t.claim(minSplit: 50)!
         _ = t.claim(minSplit: 50)  // splits at 200
         #expect(t.advance(a, by: 300) == 200)
