@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -192,3 +191,29 @@ def test_catalog_name_pull(run_dsm, hub, repos, dsm_home):
     assert_pull_matches(res, expected, dsm_home, json.dumps(res)[:3000])
     rc, out, err = run_dsm(["list"])
     assert rc == 0 and "deepseek-r1:7b" in out, fmt(rc, out, err)
+
+
+def test_name_option(run_dsm, hub, summary, dsm_home):
+    res = pull_ok(run_dsm, REF, "--name", "my-shards")
+    # a name without a tag may get the default ":latest" tag, as in docker/ollama
+    assert res["name"] in ("my-shards", "my-shards:latest"), res["name"]
+    rc, out, err = run_dsm(["show", "my-shards", "--json"])
+    assert rc == 0, fmt(rc, out, err)
+    assert {f["path"] for f in show_files(parse_json_stdout(rc, out, err))} == set(summary_files(summary, REPO))
+
+
+def test_quiet_prints_nothing_on_success(run_dsm, hub, dsm_home):
+    rc, out, err = run_dsm(["pull", REF, "--quiet"])
+    assert rc == 0, fmt(rc, out, err)
+    assert out.strip() == "" and err.strip() == "", "--quiet must print nothing but errors\n" + fmt(rc, out, err)
+    assert manifest_files(dsm_home) and len(verify_store(dsm_home)) >= 6, "--quiet pull stored nothing"
+
+
+def test_progress_is_plain_on_non_terminal(run_dsm, hub, dsm_home):
+    rc, out, err = run_dsm(["pull", REF])
+    assert rc == 0, fmt(rc, out, err)
+    assert manifest_files(dsm_home), "pull stored no manifest\n" + fmt(rc, out, err)
+    assert err.strip(), "a pull without --quiet should report progress on stderr"
+    assert "\x1b[" not in err and "\r" not in err, (
+        "stderr is not a terminal: progress must be plain lines without escape codes or carriage returns\n"
+        + repr(err[:2000]))
