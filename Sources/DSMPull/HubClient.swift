@@ -87,6 +87,11 @@ public final class HubClient: @unchecked Sendable {
         throw PullError("too many redirects while resolving \(path) in \(repo)")
     }
 
+    /// The resolve URL itself, with the token: for small files whose redirects the download follows.
+    public func directSource(_ repo: RepoID, commit: String, path: String) -> DownloadSource {
+        DownloadSource(url: endpoint.resolveURL(repo, revision: commit, path: path), headers: authHeaders)
+    }
+
     private func check(_ meta: FileMetadata, path: String, size: Int64, etag: String, commit: String) throws {
         if let got = meta.commit, got != commit {
             throw PullError("\(path): the Hub served commit \(got) while \(commit) was requested; run the command again")

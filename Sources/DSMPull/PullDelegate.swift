@@ -42,12 +42,16 @@ final class PullDelegate: DownloadDelegate, @unchecked Sendable {
         switch file.expectation {
         case .sha256(let h), .gitBlob(let h): etag = h
         }
+        if !file.isLFS && !refresh {
+            // Small git files: GET the resolve URL directly and follow its same-host redirect (the content is
+            // checked against the git blob id anyway), saving the HEAD round trips on repos with many files.
+            return hub.directSource(repo, commit: commit, path: file.path)
+        }
         return try hub.downloadSource(repo, commit: commit, path: file.path, expectedSize: file.size, expectedETag: etag)
     }
 
     func commit(_ item: DownloadItem, partialPath: String, sha256: String) throws {
         try puller.store.adoptBlob(from: partialPath, sha256: sha256)
-        if case .gitBlob(let oid) = item.expected { try puller.store.recordGitBlob(oid, sha256: sha256) }
     }
 
     func notice(_ message: String) {

@@ -12,6 +12,8 @@ public final class Puller: @unchecked Sendable {
     public let options: PullOptions
     public let store: Store
     public let cancel: CancellationFlag
+    /// Small files already stored, by git blob id (from the manifests).
+    private(set) var gitIndex: [String: String] = [:]
     /// Called with the engine once downloading starts (for the progress display).
     public var onDownloadStart: (@Sendable (DownloadEngine, PullPlan) -> Void)?
     /// Called with messages worth showing (retries, waits, discarded data).
@@ -27,6 +29,7 @@ public final class Puller: @unchecked Sendable {
         let started = Date()
         try store.prepare()
         store.removeStalePrivatePartials()
+        gitIndex = store.gitBlobIndex()
         let policy = RetryPolicy(maxAttempts: options.retries)
         let http = HTTPClient(proxies: options.proxies, policy: policy, userAgent: Puller.userAgent(options.toolVersion), cancel: cancel)
         let hub = HubClient(endpoint: options.endpoint, http: http, token: options.token)
@@ -44,7 +47,6 @@ public final class Puller: @unchecked Sendable {
                 stored[file.path] = sha
             } else if file.size == 0 {
                 stored[file.path] = try store.putBlob([])
-                if let oid = file.gitOid, !file.isLFS { try store.recordGitBlob(oid, sha256: stored[file.path]!) }
             } else {
                 // Small files are cheap to fetch again: they skip the cross-process lock and durable progress,
                 // and their partial file is private to this process.
@@ -80,6 +82,7 @@ public final class Puller: @unchecked Sendable {
             }
             return Manifest.File(path: file.path, size: file.size, sha256: sha, gitOid: file.isLFS ? nil : file.gitOid, lfs: file.isLFS)
         }
+        try store.syncBlobs()
         let source = Manifest.Source(endpoint: options.endpoint.base, repo: target.repo.description, revision: target.revision, commit: commit)
         let digest = try writeManifest(name: target.name, source: source, files: files)
         return PullResult(name: target.name.description, repo: target.repo.description, revision: target.revision, commit: commit,
@@ -103,7 +106,7 @@ public final class Puller: @unchecked Sendable {
     func storedDigest(_ file: PullPlan.File) -> String? {
         switch file.expectation {
         case .sha256(let sha): return store.hasBlob(sha, size: file.size) ? sha : nil
-        case .gitBlob(let oid): return store.sha256(forGitBlob: oid)
+        case .gitBlob(let oid): return gitIndex[oid].flatMap { store.hasBlob($0, size: file.size) ? $0 : nil }
         }
     }
 

@@ -7,7 +7,6 @@ import DSMSystem
 /// blobs/sha256-<hex>            verified content, read-only, stored once however many models use it
 /// manifests/<name>/<tag>.json   what each model is made of (also kept as a blob under its digest)
 /// partials/<key>.part[.state]   downloads in progress and their durable progress records
-/// index/gitblob/<sha1>          SHA-256 of small files already stored, by their git blob id
 /// locks/                        flock files serializing concurrent dsm processes
 /// ```
 /// Everything that becomes visible does so by an atomic rename after fsync.
@@ -33,7 +32,7 @@ public struct Store: Sendable {
 
     /// Creates the folders.
     public func prepare() throws {
-        for dir in [blobsDirectory, partialsDirectory, manifestsDirectory, locksDirectory, root + "/index/gitblob"] {
+        for dir in [blobsDirectory, partialsDirectory, manifestsDirectory, locksDirectory] {
             try FileSystem.createDirectory(dir)
         }
     }
@@ -47,8 +46,8 @@ public struct Store: Sendable {
         return size == nil || actual == size
     }
 
-    /// Moves a verified file into the store as blob `sha256` (atomic rename, read-only).
-    /// If the blob is already there, the new copy is dropped.
+    /// Moves a verified, fsynced file into the store as blob `sha256` (atomic rename, read-only).
+    /// If the blob is already there, the new copy is dropped. The rename is made durable by `syncBlobs()`.
     public func adoptBlob(from path: String, sha256: String) throws {
         let target = blobPath(sha256)
         if FileSystem.exists(target) {
@@ -56,7 +55,7 @@ public struct Store: Sendable {
             return
         }
         FileSystem.setMode(path, 0o444)
-        try FileSystem.rename(path, to: target)
+        try FileSystem.renameWithoutSync(path, to: target)
     }
 
     /// Stores small bytes as a blob; returns its SHA-256.
@@ -69,18 +68,23 @@ public struct Store: Sendable {
         return sha
     }
 
-    /// The SHA-256 of a small file already stored, by its git blob id.
-    public func sha256(forGitBlob oid: String) -> String? {
-        guard Hex.isLowerHex(oid, length: 40),
-              let bytes = try? FileSystem.readAll("\(root)/index/gitblob/\(oid)") else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return Hex.isLowerHex(text, length: 64) && hasBlob(text) ? text : nil
+    /// SHA-256 of every stored small file by its git blob id, gathered from the manifests (which record
+    /// `git_oid`), so a re-pull skips unchanged small files without a request. Only blobs still present count.
+    public func gitBlobIndex() -> [String: String] {
+        var index: [String: String] = [:]
+        for name in names() {
+            guard let (m, _) = try? manifest(for: name) else { continue }
+            for f in m.files where !f.lfs {
+                if let oid = f.gitOid, hasBlob(f.sha256, size: f.size) { index[oid] = f.sha256 }
+            }
+        }
+        return index
     }
 
-    /// Remembers that git blob `oid` has SHA-256 `sha256`.
-    public func recordGitBlob(_ oid: String, sha256: String) throws {
-        guard Hex.isLowerHex(oid, length: 40) else { return }
-        try FileSystem.writeAtomically(Array((sha256 + "\n").utf8), to: "\(root)/index/gitblob/\(oid)")
+    /// Makes the renames of newly adopted blobs durable (one `fsync` of `blobs/` instead of one per blob);
+    /// called before a manifest that names them is written.
+    public func syncBlobs() throws {
+        try FileSystem.syncDirectory(blobsDirectory)
     }
 
     /// Partial-file path for a download key.

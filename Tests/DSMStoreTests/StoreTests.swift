@@ -76,12 +76,16 @@ import DSMSystem
         #expect(FileSystem.list(s.blobsDirectory) == ["sha256-\(sha)"])
     }
 
-    @Test func gitBlobIndex() throws {
+    @Test func gitBlobIndexComesFromManifestsAndNeedsTheBlob() throws {
         let s = try tempStore()
         defer { FileSystem.removeTree(s.root) }
         let sha = try s.putBlob(Array("hello\n".utf8))
-        try s.recordGitBlob("ce013625030ba8dba906f756967f9e9ca394464a", sha256: sha)
-        #expect(s.sha256(forGitBlob: "ce013625030ba8dba906f756967f9e9ca394464a") == sha)
-        #expect(s.sha256(forGitBlob: "0000000000000000000000000000000000000000") == nil)
+        let oid = "ce013625030ba8dba906f756967f9e9ca394464a"
+        let m = Manifest(name: "x:latest", source: .init(endpoint: "e", repo: "o/n", revision: "main", commit: String(repeating: "a", count: 40)),
+                         files: [.init(path: "a.txt", size: 6, sha256: sha, gitOid: oid, lfs: false),
+                                 .init(path: "gone.txt", size: 1, sha256: String(repeating: "f", count: 64), gitOid: String(repeating: "1", count: 40), lfs: false)],
+                         createdAt: "t", tool: "dsm test")
+        try s.writeManifest(m, for: try ModelName(parsing: "x:latest"))
+        #expect(s.gitBlobIndex() == [oid: sha])
     }
 }

@@ -1,4 +1,5 @@
 internal import CCurl
+import Dispatch
 
 /// Receives the parts of one HTTP exchange on the thread that runs it.
 public protocol HTTPBodySink: AnyObject {
@@ -49,8 +50,9 @@ public final class CurlEasy {
         setLong(CURLOPT_FOLLOWLOCATION, 0)
         setLong(CURLOPT_CONNECTTIMEOUT, request.connectTimeout)
         if request.totalTimeout > 0 { setLong(CURLOPT_TIMEOUT, request.totalTimeout) }
-        setLong(CURLOPT_LOW_SPEED_LIMIT, 1)
-        setLong(CURLOPT_LOW_SPEED_TIME, request.stallSeconds)
+        // Stalls are detected in the progress callback from the time of the last byte: libcurl's own
+        // LOW_SPEED check averages over several seconds and fires late after a burst.
+        box.stallNanos = UInt64(request.stallSeconds) * 1_000_000_000
         setLong(CURLOPT_TCP_KEEPALIVE, 1)
         if request.maxReceiveSpeed > 0 { dsm_curl_setopt_off(handle, CURLOPT_MAX_RECV_SPEED_LARGE, curl_off_t(request.maxReceiveSpeed)) }
         // An explicit proxy (or the empty string for none) overrides libcurl's own environment reading,
@@ -82,6 +84,10 @@ public final class CurlEasy {
             return rc
         }
         withExtendedLifetime(box) {}
+        if box.stalled {
+            throw CurlError(code: Int32(CURLE_OPERATION_TIMEDOUT.rawValue),
+                            message: "no data received for \(request.stallSeconds) s", url: request.url)
+        }
         if code != CURLE_OK {
             let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let text = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
@@ -117,6 +123,24 @@ private final class CallbackBox {
     let handle: UnsafeMutableRawPointer
     var headers: [(name: String, value: String)] = []
     var started = false
+    /// Monotonic time of the last byte (or of the start), for stall detection.
+    var lastActivity = DispatchTime.now().uptimeNanoseconds
+    var stallNanos: UInt64 = 30_000_000_000
+    var stalled = false
+
+    /// Notes activity; returns true when nothing arrived for longer than the stall window.
+    func checkStall(activity: Bool) -> Bool {
+        let now = DispatchTime.now().uptimeNanoseconds
+        if activity {
+            lastActivity = now
+            return false
+        }
+        if now > lastActivity && now - lastActivity > stallNanos {
+            stalled = true
+            return true
+        }
+        return false
+    }
 
     init(sink: any HTTPBodySink, handle: UnsafeMutableRawPointer) {
         self.sink = sink
@@ -147,6 +171,7 @@ private let curlHeaderCallback: dsm_curl_data_cb = { ptr, size, count, userdata 
     let box = Unmanaged<CallbackBox>.fromOpaque(userdata!).takeUnretainedValue()
     let n = size * count
     let line = String(decoding: UnsafeRawBufferPointer(start: ptr, count: n), as: UTF8.self)
+    _ = box.checkStall(activity: true)
     box.headerLine(line)
     return n
 }
@@ -154,6 +179,7 @@ private let curlHeaderCallback: dsm_curl_data_cb = { ptr, size, count, userdata 
 private let curlWriteCallback: dsm_curl_data_cb = { ptr, size, count, userdata in
     let box = Unmanaged<CallbackBox>.fromOpaque(userdata!).takeUnretainedValue()
     let n = size * count
+    _ = box.checkStall(activity: true)
     if !box.started {
         box.started = true
         if !box.sink.responseStarted(box.currentHead()) { return 0 }
@@ -164,6 +190,7 @@ private let curlWriteCallback: dsm_curl_data_cb = { ptr, size, count, userdata i
 
 private let curlProgressCallback: dsm_curl_xferinfo_cb = { userdata, _, _, _, _ in
     let box = Unmanaged<CallbackBox>.fromOpaque(userdata!).takeUnretainedValue()
+    if box.checkStall(activity: false) { return 1 }
     return box.sink.shouldCancel() ? 1 : 0
 }
 

@@ -74,6 +74,11 @@ public enum FileSystem {
         try syncDirectory(parent(of: to))
     }
 
+    /// Renames atomically without flushing the directory; the caller syncs it later (`syncDirectory`).
+    public static func renameWithoutSync(_ from: String, to: String) throws(SystemError) {
+        guard Glibc.rename(from, to) == 0 else { throw SystemError.errno("rename", path: "\(from) -> \(to)") }
+    }
+
     /// Removes a file; a missing file is not an error.
     public static func remove(_ path: String) {
         _ = unlink(path)
