@@ -10,6 +10,7 @@ final class ProgressDisplay: @unchecked Sendable {
     private let terminal: Bool
     private let interval: Double
     private let stop = CancellationFlag()
+    private let stopped = DispatchSemaphore(value: 0)
     private var drawnLines = 0
     private var thread: Thread?
     private let started = Date()
@@ -25,13 +26,17 @@ final class ProgressDisplay: @unchecked Sendable {
     func start() {
         let t = Thread { [self] in
             while (try? stop.sleep(interval)) != nil { draw(final: false) }
+            stopped.signal()
         }
         thread = t
         t.start()
     }
 
+    /// Stops the redraw thread, waits for it, then draws the last state once.
     func finish() {
         stop.cancel()
+        if thread != nil { stopped.wait() }
+        thread = nil
         draw(final: true)
     }
 

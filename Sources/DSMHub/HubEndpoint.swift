@@ -45,6 +45,14 @@ public struct HubEndpoint: Sendable, Equatable {
         return url[..<schemeEnd.upperBound].lowercased() + rest[..<hostEnd].lowercased()
     }
 
+    /// Resolves a link such as `Link: <…>; rel="next"` against the URL it came with, keeping its query
+    /// (the pagination cursor): absolute links as they are, `/path?q` on the same origin.
+    public static func resolveReference(_ link: String, from url: String) -> String {
+        if link.contains("://") { return link }
+        guard let origin = origin(of: url) else { return link }
+        return origin + (link.hasPrefix("/") ? link : "/" + link)
+    }
+
     /// Resolves a `Location` header against the request URL the way huggingface_hub does:
     /// an absolute location is taken as is; a relative one keeps the original scheme and host and
     /// replaces only the path (dropping the location's query, as `urlparse(url)._replace(path=…)` does).

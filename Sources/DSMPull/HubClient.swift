@@ -39,17 +39,21 @@ public final class HubClient: @unchecked Sendable {
         var url: String? = endpoint.treeURL(repo, revision: commit)
         var entries: [TreeEntry] = []
         var pages = 0
+        let origin = HubEndpoint.origin(of: endpoint.base)
         while let next = url {
             pages += 1
             guard pages <= 10_000 else { throw PullError("the file listing of \(repo) did not end after 10,000 pages") }
-            let response = try http.send(HTTPRequest(url: next, headers: authHeaders))
+            // A next-page link on another host gets no token.
+            let headers = HubEndpoint.origin(of: next) == origin ? authHeaders : []
+            let response = try http.send(HTTPRequest(url: next, headers: headers))
             guard response.status == 200 else { throw hubError(response, repo: repo, revision: commit, path: nil) }
             do {
                 entries += try TreeEntry.decodePage(response.body)
             } catch {
                 throw PullError("the file listing of \(repo) is not valid JSON (\(error)); is HF_ENDPOINT a Hugging Face compatible server?")
             }
-            url = LinkHeader.url(rel: "next", in: response.head["link"]).map { HubEndpoint.resolveRedirect($0, from: next) }
+            url = LinkHeader.url(rel: "next", in: response.head["link"]).map { HubEndpoint.resolveReference($0, from: next) }
+            if url == next { throw PullError("the file listing of \(repo) points to the same page again; the server is misbehaving") }
         }
         return entries
     }
@@ -57,7 +61,7 @@ public final class HubClient: @unchecked Sendable {
     /// Where to download `path` from, after `HEAD` and redirects, with the headers that hop may carry.
     /// Checks the size and ETag the Hub reports against the listing.
     public func downloadSource(_ repo: RepoID, commit: String, path: String, expectedSize: Int64,
-                               expectedETag: String) throws -> DownloadSource {
+                               expectedETag: String, cancel: CancellationFlag? = nil) throws -> DownloadSource {
         var url = endpoint.resolveURL(repo, revision: commit, path: path)
         let origin = HubEndpoint.origin(of: url)
         var metadata: FileMetadata?
@@ -65,7 +69,7 @@ public final class HubClient: @unchecked Sendable {
             let sameHost = HubEndpoint.origin(of: url) == origin
             var request = HTTPRequest(method: .head, url: url, headers: (sameHost ? authHeaders : []) + ["Accept-Encoding: identity"])
             request.totalTimeout = 30
-            let response = try http.send(request)
+            let response = try http.send(request, cancel: cancel)
             let meta = FileMetadata(status: response.status, headers: response.head.headers)
             if metadata == nil || meta.etag != nil { metadata = metadata ?? meta }
             if (300...399).contains(response.status), let location = meta.location {

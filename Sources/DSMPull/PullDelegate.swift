@@ -36,7 +36,7 @@ final class PullDelegate: DownloadDelegate, @unchecked Sendable {
         return .start(token: lock)
     }
 
-    func source(for item: DownloadItem, refresh: Bool) throws -> DownloadSource {
+    func source(for item: DownloadItem, refresh: Bool, cancel: CancellationFlag) throws -> DownloadSource {
         guard let file = files[item.name] else { throw PullError("internal: unknown file \(item.name)") }
         let etag: String
         switch file.expectation {
@@ -47,7 +47,7 @@ final class PullDelegate: DownloadDelegate, @unchecked Sendable {
             // checked against the git blob id anyway), saving the HEAD round trips on repos with many files.
             return hub.directSource(repo, commit: commit, path: file.path)
         }
-        return try hub.downloadSource(repo, commit: commit, path: file.path, expectedSize: file.size, expectedETag: etag)
+        return try hub.downloadSource(repo, commit: commit, path: file.path, expectedSize: file.size, expectedETag: etag, cancel: cancel)
     }
 
     func commit(_ item: DownloadItem, partialPath: String, sha256: String) throws {

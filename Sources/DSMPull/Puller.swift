@@ -28,7 +28,7 @@ public final class Puller: @unchecked Sendable {
     public func pull(_ target: PullTarget) throws -> PullResult {
         let started = Date()
         try store.prepare()
-        store.removeStalePrivatePartials()
+        store.removeAbandonedFiles()
         gitIndex = store.gitBlobIndex()
         let policy = RetryPolicy(maxAttempts: options.retries)
         let http = HTTPClient(proxies: options.proxies, policy: policy, userAgent: Puller.userAgent(options.toolVersion), cancel: cancel)
@@ -41,16 +41,21 @@ public final class Puller: @unchecked Sendable {
         var stored: [String: String] = [:]  // path -> sha256 already in the store
         var items: [DownloadItem] = []
         var byName: [String: PullPlan.File] = [:]
+        var downloadFor: [String: String] = [:]  // content key -> the path whose download provides it
         for file in plan.files {
             byName[file.path] = file
             if let sha = storedDigest(file) {
                 stored[file.path] = sha
             } else if file.size == 0 {
                 stored[file.path] = try store.putBlob([])
+            } else if downloadFor[file.expectation.key] != nil {
+                continue  // the same content under another path: downloaded once
             } else {
+                downloadFor[file.expectation.key] = file.path
                 // Small files are cheap to fetch again: they skip the cross-process lock and durable progress,
-                // and their partial file is private to this process.
-                let key = file.size < Puller.smallFileBytes ? "\(file.expectation.key)-\(getpid())" : file.expectation.key
+                // and their partial file is private to this run (pid plus a random part).
+                let key = file.size < Puller.smallFileBytes
+                    ? "\(file.expectation.key)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" : file.expectation.key
                 items.append(DownloadItem(name: file.path, size: file.size, expected: file.expectation,
                                           partialPath: store.partialPath(key: key), resumable: file.size >= Puller.smallFileBytes))
             }
@@ -66,7 +71,7 @@ public final class Puller: @unchecked Sendable {
         let engine = DownloadEngine(options: engineOptions, proxies: options.proxies, userAgent: Puller.userAgent(options.toolVersion),
                                     cancel: cancel, delegate: delegate)
         onDownloadStart?(engine, plan)
-        let outcomes = try engine.run(items)
+        let outcomes = try withExtendedLifetime(delegate) { try engine.run(items) }
         let cost = engine.verificationCost()
         var downloaded: Int64 = 0
         var reused: Int64 = plan.files.filter { stored[$0.path] != nil }.reduce(0) { $0 + $1.size }
@@ -74,6 +79,9 @@ public final class Puller: @unchecked Sendable {
             stored[outcome.name] = outcome.sha256
             downloaded += outcome.downloadedBytes
             reused += outcome.reusedBytes
+        }
+        for file in plan.files where stored[file.path] == nil {
+            if let provider = downloadFor[file.expectation.key] { stored[file.path] = stored[provider] }
         }
 
         let files = try plan.files.map { file -> Manifest.File in

@@ -47,15 +47,11 @@ public struct Store: Sendable {
     }
 
     /// Moves a verified, fsynced file into the store as blob `sha256` (atomic rename, read-only).
-    /// If the blob is already there, the new copy is dropped. The rename is made durable by `syncBlobs()`.
+    /// An existing blob of that name is replaced: the new copy was just verified, the old one may not be
+    /// intact any more. The rename is made durable by `syncBlobs()`.
     public func adoptBlob(from path: String, sha256: String) throws {
-        let target = blobPath(sha256)
-        if FileSystem.exists(target) {
-            FileSystem.remove(path)
-            return
-        }
         FileSystem.setMode(path, 0o444)
-        try FileSystem.renameWithoutSync(path, to: target)
+        try FileSystem.renameWithoutSync(path, to: blobPath(sha256))
     }
 
     /// Stores small bytes as a blob; returns its SHA-256.
@@ -90,13 +86,24 @@ public struct Store: Sendable {
     /// Partial-file path for a download key.
     public func partialPath(key: String) -> String { "\(partialsDirectory)/\(key).part" }
 
-    /// Removes per-process partial files (`<key>-<pid>.part`) left by processes that no longer run.
-    public func removeStalePrivatePartials() {
-        for entry in FileSystem.list(partialsDirectory) where entry.hasSuffix(".part") {
-            let stem = entry.dropLast(5)
-            guard let dash = stem.lastIndex(of: "-"), let pid = Int32(stem[stem.index(after: dash)...]) else { continue }
-            if kill(pid, 0) != 0 && errno == ESRCH { FileSystem.remove(partialsDirectory + "/" + entry) }
+    /// Removes leftovers of interrupted runs that nothing will resume: per-run partial files of small
+    /// files (`gitblob-…-<pid>-<random>.part`) and temp files of atomic writes (`*.tmp-<pid>-<random>`),
+    /// once untouched for `olderThan` seconds. Age, not process ids, decides, since another process (or a
+    /// container sharing DSM_HOME) may be using a recent one.
+    public func removeAbandonedFiles(olderThan seconds: Double = 3600) {
+        let cutoff = Date().timeIntervalSince1970 - seconds
+        func sweep(_ dir: String) {
+            for entry in FileSystem.list(dir) {
+                let path = dir + "/" + entry
+                if FileSystem.isDirectory(path) { sweep(path); continue }
+                let isPrivatePartial = entry.hasPrefix("gitblob-") && entry.hasSuffix(".part")
+                guard isPrivatePartial || entry.contains(".tmp-"),
+                      let mtime = FileSystem.modificationTime(path), mtime < cutoff else { continue }
+                FileSystem.remove(path)
+            }
         }
+        sweep(partialsDirectory)
+        sweep(manifestsDirectory)
     }
 
     /// Lock file path for a key (one per blob being downloaded, one for manifest writes).

@@ -19,7 +19,6 @@ final class ActiveFile: @unchecked Sendable {
     var sha256 = Digest(.sha256)
     var gitSHA1: Digest?
     var mismatches = 0
-    var verifying = false
 
     // Accounting.
     let reusedAtStart: Int64

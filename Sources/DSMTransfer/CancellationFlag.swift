@@ -23,8 +23,10 @@ public final class CancellationFlag: Sendable {
 
     /// Raises the flag and wakes every sleeper.
     public func cancel() {
+        condition.lock()
         flag.store(true, ordering: .releasing)
         condition.broadcast()
+        condition.unlock()
     }
 
     /// Throws `Cancelled` if the flag is raised.

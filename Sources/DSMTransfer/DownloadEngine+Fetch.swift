@@ -30,7 +30,7 @@ extension DownloadEngine {
             lock.unlock()
 
             if refresh || source == nil {
-                source = try delegate?.source(for: file.item, refresh: true)
+                source = try delegate?.source(for: file.item, refresh: true, cancel: cancel)
                 lock.lock()
                 file.source = source
                 lock.unlock()

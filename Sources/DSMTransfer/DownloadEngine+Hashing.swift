@@ -42,7 +42,6 @@ extension DownloadEngine {
         lock.lock()
         let prefix = file.table.contiguousPrefix
         let complete = file.table.isComplete && file.table.inFlightCount == 0
-        let generation = file.generation
         lock.unlock()
 
         if file.hashed < prefix {
@@ -63,11 +62,9 @@ extension DownloadEngine {
             lock.lock()
             hashNanos += spent
             lock.unlock()
-            // If the plan was reset while we read, the digest is worthless; start again.
-            lock.lock()
-            let stale = file.generation != generation && !file.sequential
-            lock.unlock()
-            if stale { file.resetDigests() } else { file.hashed += Int64(got) }
+            // Only this thread restarts a file (after a mismatch), and a switch to one stream keeps the
+            // written prefix, so the bytes just hashed stay valid.
+            file.hashed += Int64(got)
             return true
         }
         guard complete, file.hashed == file.item.size else { return false }
@@ -121,6 +118,7 @@ extension DownloadEngine {
     /// Throws away a corrupt download and plans it again from byte 0.
     private func restart(_ file: ActiveFile) throws {
         FileSystem.remove(file.item.statePath)
+        try FileSystem.syncDirectory(FileSystem.parent(of: file.item.statePath))
         try file.file.preallocate(0)
         try file.file.preallocate(file.item.size)
         lock.lock()
@@ -147,6 +145,13 @@ extension DownloadEngine {
             if !force, snapshot == file.lastSavedTable { continue }
             do {
                 try file.file.sync()
+            } catch {
+                // A failed fsync means written bytes may be lost (and Linux reports it only once): never
+                // save or commit on top of it.
+                fail(DownloadError(item: file.item.name, message: "the disk reported an error while saving the download: \(error)"))
+                return
+            }
+            do {
                 try PartialState(size: file.item.size, expected: file.item.expected.key, table: snapshot).save(to: file.item.statePath)
                 file.lastSavedTable = snapshot
             } catch {

@@ -111,7 +111,7 @@ public final class DownloadEngine: @unchecked Sendable {
         defer { lock.unlock() }
         while true {
             if failure != nil || cancel.isCancelled { return nil }
-            for file in active where !file.verifying {
+            for file in active {
                 let minSplit = file.sequential ? Int64.max / 4 : options.minSegment
                 if let index = file.table.claim(minSplit: minSplit) {
                     return .fetch(file, segmentStart: file.table.segments[index].start, generation: file.generation)
@@ -169,7 +169,7 @@ public final class DownloadEngine: @unchecked Sendable {
             lock.unlock()
         case .start(let token):
             let file = try openPartial(item, token: token)
-            if item.size > 0 { file.source = try delegate.source(for: item, refresh: false) }
+            if item.size > 0 { file.source = try delegate.source(for: item, refresh: false, cancel: cancel) }
             lock.lock()
             active.append(file)
             lock.unlock()
@@ -182,7 +182,10 @@ public final class DownloadEngine: @unchecked Sendable {
             let handle = try RandomAccessFile(path: item.partialPath, flags: O_RDWR)
             return ActiveFile(item: item, file: handle, table: state.table, token: token)
         }
-        FileSystem.remove(item.statePath)
+        if FileSystem.exists(item.statePath) {
+            FileSystem.remove(item.statePath)
+            try FileSystem.syncDirectory(FileSystem.parent(of: item.statePath))
+        }
         let handle = try RandomAccessFile(path: item.partialPath, flags: O_RDWR | O_CREAT | O_TRUNC)
         try handle.preallocate(item.size)
         let table = SegmentTable(size: item.size, connections: options.connections, minSegment: options.minSegment)

@@ -64,7 +64,8 @@ public protocol DownloadDelegate: AnyObject, Sendable {
     /// Takes the per-content lock and checks whether the content is already stored.
     func prepare(_ item: DownloadItem) throws -> Preparation
     /// Resolves the URL to fetch (`refresh` after the previous one was refused, e.g. an expired signature).
-    func source(for item: DownloadItem, refresh: Bool) throws -> DownloadSource
+    /// Requests made for it must stop when `cancel` is raised (the engine raises it on a fatal error).
+    func source(for item: DownloadItem, refresh: Bool, cancel: CancellationFlag) throws -> DownloadSource
     /// Moves the verified partial file into the store. Called once per item, after verification.
     func commit(_ item: DownloadItem, partialPath: String, sha256: String) throws
     /// A message worth showing the user (a retry, a discarded corrupt download).

@@ -25,23 +25,25 @@ public final class HTTPClient: @unchecked Sendable {
     }
 
     /// Sends `request` once (no retry). Throws `CurlError` when no response arrived.
-    public func sendOnce(_ request: HTTPRequest, bodyLimit: Int = 64 << 20) throws(CurlError) -> Response {
+    public func sendOnce(_ request: HTTPRequest, bodyLimit: Int = 64 << 20, cancel: CancellationFlag? = nil) throws(CurlError) -> Response {
         var req = request
         req.proxy = proxies.proxy(for: request.url)
         req.headers.append("User-Agent: \(userAgent)")
-        let sink = CollectingSink(limit: bodyLimit, cancel: cancel)
+        let sink = CollectingSink(limit: bodyLimit, cancel: cancel ?? self.cancel)
         let head = try easyHandles.handle().perform(req, sink: sink)
         return Response(head: head, body: sink.bytes)
     }
 
     /// Sends `request`, retrying network errors and 408/429/5xx with the retry policy (honouring
     /// `Retry-After` and `RateLimit`). Returns the last response, which may still be an error status.
-    public func send(_ request: HTTPRequest, bodyLimit: Int = 64 << 20) throws -> Response {
+    /// `cancel` overrides the client's flag for this call (the download engine passes its own).
+    public func send(_ request: HTTPRequest, bodyLimit: Int = 64 << 20, cancel override: CancellationFlag? = nil) throws -> Response {
+        let cancel = override ?? self.cancel
         var attempt = 0
         while true {
             try cancel.check()
             do {
-                let response = try sendOnce(request, bodyLimit: bodyLimit)
+                let response = try sendOnce(request, bodyLimit: bodyLimit, cancel: cancel)
                 if HubError.isRetryable(status: response.status), policy.shouldRetry(afterFailure: attempt + 1) {
                     attempt += 1
                     let hint = RetryHints.serverDelay(headers: response.head.headers)

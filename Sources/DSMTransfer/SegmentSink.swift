@@ -39,8 +39,14 @@ final class SegmentSink: HTTPBodySink {
 
     func responseStarted(_ head: HTTPResponseHead) -> Bool {
         let size = active.item.size
-        if head.status == 206 || (head.status == 200 && head["content-range"] != nil) {
-            guard let range = ContentRange(head["content-range"]), let start = range.start else {
+        guard head.status == 200 || head.status == 206 else {
+            verdict = .status(head)
+            return false
+        }
+        // Where does this body start? A Content-Range says so (also on a 200); a bare 200 is the whole file.
+        let start: Int64
+        if let header = head["content-range"] {
+            guard let range = ContentRange(header), let s = range.start else {
                 verdict = .mismatch("the server sent HTTP \(head.status) without a usable Content-Range")
                 return false
             }
@@ -48,26 +54,31 @@ final class SegmentSink: HTTPBodySink {
                 verdict = .mismatch("the server says the file has \(total) bytes, the listing said \(size)")
                 return false
             }
-            guard start == skipUntil else {
-                verdict = .mismatch("asked for bytes from \(skipUntil), the server sent from \(start)")
-                return false
-            }
-            offset = start
-            return true
-        }
-        if head.status == 200 {
+            start = s
+        } else if head.status == 206 {
+            verdict = .mismatch("the server sent HTTP 206 without Content-Range")
+            return false
+        } else {
             if let length = head["content-length"].flatMap(Int64.init), length != size {
                 verdict = .mismatch("the server sent \(length) bytes, the listing said \(size)")
                 return false
             }
-            if skipUntil > 0 && !engine.isSequential(active) {
-                verdict = .rangesIgnored
-                return false
-            }
-            offset = 0
+            start = 0
+        }
+        if start == skipUntil {
+            offset = start
             return true
         }
-        verdict = .status(head)
+        if start == 0 && head.status == 200 {
+            // The server ignored Range. In one-stream mode that is expected: skip what we already have.
+            if engine.isSequential(active) {
+                offset = 0
+                return true
+            }
+            verdict = .rangesIgnored
+            return false
+        }
+        verdict = .mismatch("asked for bytes from \(skipUntil), the server sent from \(start)")
         return false
     }
 
@@ -94,7 +105,10 @@ final class SegmentSink: HTTPBodySink {
             offset += Int64(n)
             wroteBytes += Int64(n)
         }
-        if n < bytes.count || allowed == Int64(n) && engine.isSegmentComplete(active, segmentStart: segmentStart) {
+        if n < bytes.count {
+            // More body than this segment wants (the segment shrank in a split, or a 200 sends the whole
+            // file): stop here. When the body ends exactly at the segment's end, curl finishes normally
+            // and keeps the connection alive.
             reachedEnd = true
             return false
         }

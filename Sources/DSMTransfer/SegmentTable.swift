@@ -56,7 +56,7 @@ public struct SegmentTable: Codable, Equatable, Sendable {
         guard saved.size == size, !saved.segments.isEmpty else { return nil }
         var expected: Int64 = 0
         for s in saved.segments {
-            guard s.start == expected, s.end >= s.start, s.done >= 0, s.done <= s.length else { return nil }
+            guard s.start == expected, s.end > s.start || size == 0, s.done >= 0, s.done <= s.length else { return nil }
             expected = s.end
         }
         guard expected == size else { return nil }

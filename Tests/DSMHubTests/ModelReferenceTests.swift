@@ -65,6 +65,9 @@ import DSMHub
                 == "http://127.0.0.1:8000/api/resolve-cache/models/org/name/abc/config.json")
         #expect(HubEndpoint.resolveRedirect("http://127.0.0.1:9000/blobs/x?sig=1", from: from) == "http://127.0.0.1:9000/blobs/x?sig=1")
         #expect(HubEndpoint.origin(of: from) == "http://127.0.0.1:8000")
+        // Pagination links keep their cursor (unlike redirects, which drop the query as huggingface_hub does).
+        #expect(HubEndpoint.resolveReference("/api/models/o/n/tree/abc?recursive=true&cursor=XYZ", from: from)
+                == "http://127.0.0.1:8000/api/models/o/n/tree/abc?recursive=true&cursor=XYZ")
         #expect(HubEndpoint.origin(of: "http://127.0.0.1:9000/x") != HubEndpoint.origin(of: from))
     }
 }

@@ -3,7 +3,7 @@
 
     python3 Tests/Fixtures/make_test_repos.py ROOT [--big-mib 200] [--demo] [--only NAME ...]
 
-Creates ROOT/test-org/{multi-shard,gated,private,disabled,huge,traversal,many-files,big}
+Creates ROOT/test-org/{multi-shard,gated,private,disabled,huge,traversal,many-files,dupes,big}
 (+ their .hub.json files) and, with --demo, ROOT/deepseek-ai/DeepSeek-R1-Distill-Qwen-Demo.
 All content is derived from fixed seeds (SHAKE-256 counter mode), so every run writes the same
 bytes. Prints a JSON summary (repo -> files -> size, sha256, ...) and writes ROOT/summary.json;
@@ -138,13 +138,21 @@ def make_many_files(root: str, repo: str, big_mib: int) -> None:
         write(os.path.join(d, f"d{i // 100:02d}", f"s{i // 10 % 10}", f"f{i:04d}.txt"), f"file {i}\n")
 
 
+def make_dupes(root: str, repo: str, big_mib: int) -> None:
+    """The same content under several paths: small files and an LFS file, as in repos with per-checkpoint folders."""
+    d = os.path.join(root, repo)
+    for sub in ("ckpt-1", "ckpt-2", "ckpt-3"):
+        write(os.path.join(d, sub, "config.json"), config_json())
+        write(os.path.join(d, sub, "weights.bin"), det_bytes(f"{repo}/weights", 3 * MiB))
+
+
 def make_big(root: str, repo: str, big_mib: int) -> None:
     write_big(os.path.join(root, repo, "big.bin"), f"{repo}/big.bin", big_mib * MiB)
 
 
 MAKERS = {"multi-shard": make_multi_shard, "gated": make_gated, "private": make_private,
           "disabled": make_disabled, "huge": make_huge, "traversal": make_traversal,
-          "many-files": make_many_files, "big": make_big}
+          "many-files": make_many_files, "dupes": make_dupes, "big": make_big}
 
 
 def summarize(root: str, repos: list) -> dict:

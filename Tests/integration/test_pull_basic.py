@@ -217,3 +217,24 @@ def test_progress_is_plain_on_non_terminal(run_dsm, hub, dsm_home):
     assert "\x1b[" not in err and "\r" not in err, (
         "stderr is not a terminal: progress must be plain lines without escape codes or carriage returns\n"
         + repr(err[:2000]))
+
+
+def test_same_content_under_several_paths_is_downloaded_once(run_dsm, hub, summary, dsm_home):
+    """test-org/dupes holds the same config.json and the same 3 MiB LFS file in three folders."""
+    repo = "test-org/dupes"
+    expected = summary_files(summary, repo)
+    rc, out, err = run_dsm(["pull", repo, "--json"])
+    ctx = fmt(rc, out, err)
+    assert rc == 0, "pull of duplicated content failed\n" + ctx
+    res = parse_json_stdout(rc, out, err)
+    assert_pull_matches(res, expected, dsm_home, ctx)
+    digests = verify_store(dsm_home)
+    assert len(digests) == 2, f"three copies of two contents must be stored as two blobs: {digests}\n{ctx}"
+    st = hub.stats()
+    weights = expected["ckpt-1/weights.bin"]
+    assert st["bytes_by_sha256"].get(weights["sha256"], 0) == weights["size"], (
+        f"the shared LFS content must be downloaded exactly once: {st['bytes_by_sha256']}\n{ctx}")
+    config_gets = [r for r in hub_requests(st) if r["method"] == "GET" and r["path"].split("?")[0].endswith("/config.json")
+                   and "resolve-cache" in r["path"]]
+    assert len(config_gets) == 1, f"the shared small file must be fetched once, got {[r['path'] for r in config_gets]}\n{ctx}"
+    assert not list((dsm_home / "partials").glob("*.part")), "partial files left after a successful pull"

@@ -48,6 +48,10 @@ public final class CurlEasy {
         setLong(CURLOPT_NOSIGNAL, 1)
         setString(CURLOPT_URL, request.url)
         setLong(CURLOPT_FOLLOWLOCATION, 0)
+        // Only HTTP(S), also for anything a server redirects to.
+        setString(CURLOPT_PROTOCOLS_STR, "http,https")
+        setString(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
+        setLong(CURLOPT_BUFFERSIZE, 256 << 10)
         setLong(CURLOPT_CONNECTTIMEOUT, request.connectTimeout)
         if request.totalTimeout > 0 { setLong(CURLOPT_TIMEOUT, request.totalTimeout) }
         // Stalls are detected in the progress callback from the time of the last byte: libcurl's own

@@ -20,7 +20,12 @@ public struct CurlError: Error, CustomStringConvertible, Sendable {
         case Int32(CURLE_UNSUPPORTED_PROTOCOL.rawValue), Int32(CURLE_URL_MALFORMAT.rawValue),
              Int32(CURLE_NOT_BUILT_IN.rawValue), Int32(CURLE_BAD_FUNCTION_ARGUMENT.rawValue),
              Int32(CURLE_UNKNOWN_OPTION.rawValue), Int32(CURLE_OUT_OF_MEMORY.rawValue),
-             Int32(CURLE_WRITE_ERROR.rawValue), Int32(CURLE_ABORTED_BY_CALLBACK.rawValue):
+             Int32(CURLE_WRITE_ERROR.rawValue), Int32(CURLE_ABORTED_BY_CALLBACK.rawValue),
+             // TLS trust and login failures do not fix themselves: fail at once with curl's message.
+             Int32(CURLE_PEER_FAILED_VERIFICATION.rawValue), Int32(CURLE_SSL_CACERT_BADFILE.rawValue),
+             Int32(CURLE_SSL_CERTPROBLEM.rawValue), Int32(CURLE_SSL_CRL_BADFILE.rawValue),
+             Int32(CURLE_SSL_ISSUER_ERROR.rawValue), Int32(CURLE_SSL_PINNEDPUBKEYNOTMATCH.rawValue),
+             Int32(CURLE_LOGIN_DENIED.rawValue), Int32(CURLE_TOO_MANY_REDIRECTS.rawValue):
             return false
         default:
             return true
