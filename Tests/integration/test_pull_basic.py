@@ -238,3 +238,39 @@ def test_same_content_under_several_paths_is_downloaded_once(run_dsm, hub, summa
                    and "resolve-cache" in r["path"]]
     assert len(config_gets) == 1, f"the shared small file must be fetched once, got {[r['path'] for r in config_gets]}\n{ctx}"
     assert not list((dsm_home / "partials").glob("*.part")), "partial files left after a successful pull"
+
+
+def test_terminal_progress_redraws_per_file_and_total(run_dsm, hub, summary, dsm_home):
+    """On a terminal, stderr shows per-file lines and a total line with speed and ETA, redrawn in place."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import time
+
+    hub.config(cdn_bandwidth=4_000_000)  # 4 MB/s per connection: the pull takes a few seconds
+    master, slave = pty.openpty()
+    p = subprocess.Popen([run_dsm.bin, "pull", "test-org/big", "--connections", "4"], env=run_dsm.env(None, None),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=slave, start_new_session=True)
+    os.close(slave)
+    chunks, deadline = [], time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif p.poll() is not None:
+            break
+    rc = p.wait(timeout=30)
+    os.close(master)
+    text = b"".join(chunks).decode(errors="replace")
+    assert rc == 0, f"pull on a terminal failed: {text[-2000:]}"
+    assert "\x1b[" in text, f"no cursor control on a terminal: {text[-500:]!r}"
+    assert "big.bin" in text and "[4 conn]" in text, f"no per-file line: {text[-800:]!r}"
+    assert "total " in text and "/s" in text and "ETA" in text, f"no total line with speed and ETA: {text[-800:]!r}"
+    assert text.count("total ") >= 3, f"the display was not redrawn: {text[-800:]!r}"
