@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "DSMHub", swiftSettings: strict),
         // Range planning and retry policy (pure) plus the libcurl download engine.
         .target(name: "DSMTransfer", dependencies: ["DSMSystem", "DSMHub"], swiftSettings: strict),
+        // File formats: safetensors (mapped, validated), GGUF (reader, streaming writer), number formats.
+        .target(name: "DSMFormats", dependencies: ["DSMSystem"], swiftSettings: strict),
         // Content-addressed blobs, manifests, locks, atomic writes.
         .target(name: "DSMStore", dependencies: ["DSMSystem"], swiftSettings: strict),
         // The model catalog (registry/*.json, compiled in).
@@ -50,5 +52,6 @@ let package = Package(
         .testTarget(name: "DSMSystemTests", dependencies: ["DSMSystem"], swiftSettings: strict),
         .testTarget(name: "DSMStoreTests", dependencies: ["DSMStore", "DSMSystem"], swiftSettings: strict),
         .testTarget(name: "DSMCatalogTests", dependencies: ["DSMCatalog"], swiftSettings: strict),
+        .testTarget(name: "DSMFormatsTests", dependencies: ["DSMFormats", "DSMSystem"], swiftSettings: strict),
     ]
 )

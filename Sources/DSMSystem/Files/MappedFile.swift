@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A whole file mapped read-only into memory (`mmap`), so huge checkpoint shards are read on demand by
+/// the kernel instead of being loaded. Unmapped on deinit.
+public final class MappedFile: @unchecked Sendable {
+    public let path: String
+    public let size: Int
+    private let base: UnsafeMutableRawPointer?
+
+    /// Maps `path`; an empty file maps to an empty buffer.
+    public init(path: String) throws(SystemError) {
+        let file = try RandomAccessFile.openForReading(path)
+        let length = Int(try file.size())
+        self.path = path
+        size = length
+        if length == 0 {
+            base = nil
+            return
+        }
+        guard let p = mmap(nil, length, PROT_READ, MAP_SHARED, file.fd, 0), p != MAP_FAILED else {
+            throw SystemError.errno("mmap", path: path)
+        }
+        base = p
+    }
+
+    deinit {
+        if let base { munmap(base, size) }
+    }
+
+    /// The mapped bytes.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: size) }
+
+    /// Bytes `offset..<offset+count`, which must lie inside the file.
+    public func slice(_ offset: Int, _ count: Int) -> UnsafeRawBufferPointer {
+        precondition(offset >= 0 && count >= 0 && offset + count <= size, "slice out of bounds")
+        return UnsafeRawBufferPointer(start: base.map { $0 + offset }, count: count)
+    }
+
+    /// Tells the kernel the range is read sequentially (`madvise`), or no longer needed.
+    public func advise(_ offset: Int, _ count: Int, sequential: Bool) {
+        guard let base, count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = offset / page * page
+        _ = madvise(base + start, count + (offset - start), sequential ? MADV_SEQUENTIAL : MADV_DONTNEED)
+    }
+}
