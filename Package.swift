@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "DSMTransfer", dependencies: ["DSMSystem", "DSMHub"], swiftSettings: strict),
         // File formats: safetensors (mapped, validated), GGUF (reader, streaming writer), number formats.
         .target(name: "DSMFormats", dependencies: ["DSMSystem"], swiftSettings: strict),
+        // `dsm convert`: safetensors checkpoints to GGUF, one file per architecture, tokenizer conversion.
+        .target(name: "DSMConvert", dependencies: ["DSMFormats", "DSMSystem"], swiftSettings: strict),
         // Content-addressed blobs, manifests, locks, atomic writes.
         .target(name: "DSMStore", dependencies: ["DSMSystem"], swiftSettings: strict),
         // The model catalog (registry/*.json, compiled in).
@@ -42,7 +44,7 @@ let package = Package(
         .target(name: "DSMPull", dependencies: ["DSMHub", "DSMTransfer", "DSMStore", "DSMCatalog", "DSMSystem"],
                 swiftSettings: strict),
         .target(name: "DSMCommands", dependencies: [
-            "DSMPull", "DSMStore", "DSMCatalog", "DSMSystem", "DSMHub",
+            "DSMPull", "DSMStore", "DSMCatalog", "DSMSystem", "DSMHub", "DSMConvert", "DSMFormats",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "dsm", dependencies: ["DSMCommands"], swiftSettings: strict),
@@ -53,5 +55,6 @@ let package = Package(
         .testTarget(name: "DSMStoreTests", dependencies: ["DSMStore", "DSMSystem"], swiftSettings: strict),
         .testTarget(name: "DSMCatalogTests", dependencies: ["DSMCatalog"], swiftSettings: strict),
         .testTarget(name: "DSMFormatsTests", dependencies: ["DSMFormats", "DSMSystem"], swiftSettings: strict),
+        .testTarget(name: "DSMConvertTests", dependencies: ["DSMConvert", "DSMFormats"], swiftSettings: strict),
     ]
 )

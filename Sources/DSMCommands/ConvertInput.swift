@@ -1,0 +1,52 @@
+import Foundation
+import DSMConvert
+import DSMStore
+import DSMSystem
+
+/// Where a conversion reads from: a folder, or a stored model whose files are blobs.
+struct ConvertInput {
+    var directory: String
+    var resolve: @Sendable (String) -> String?
+    var sourceName: ModelName?
+    var sourceManifest: String?
+
+    static func resolve(_ source: String, store: Store) throws -> ConvertInput {
+        if FileSystem.isDirectory(source) {
+            return ConvertInput(directory: FileSystem.absolute(source).trimmingSuffix("/"), resolve: { _ in nil })
+        }
+        guard let name = try? ModelName(parsing: source), let (manifest, digest) = try store.manifest(for: name) else {
+            throw CommandFailure(message: "'\(source)' is neither a folder nor a model in \(store.root); `dsm list` shows stored models, `dsm pull` fetches one")
+        }
+        var files: [String: String] = [:]
+        for f in manifest.files { files[f.path] = store.blobPath(f.sha256) }
+        let map = files
+        // The folder name feeds llama.cpp's naming heuristics; a download folder is named after the repo.
+        let repoName = manifest.source.repo.split(separator: "/").last.map(String.init) ?? name.path.last!
+        return ConvertInput(directory: "/" + repoName, resolve: { map[$0] }, sourceName: name, sourceManifest: digest)
+    }
+
+    /// Moves the converted file into the store and records it under `<source>-<outtype>`.
+    static func register(_ result: Converter.Result, input: ConvertInput, outType: OutType, store: Store) throws -> String {
+        try store.prepare()
+        try store.adoptBlob(from: result.path, sha256: result.sha256)
+        try store.syncBlobs()
+        let base = try input.sourceName ?? (ModelName(path: ["local", (input.directory as NSString).lastPathComponent.sanitizedComponent()], tag: "latest"))
+        let tag = (base.tag == "latest" ? "" : base.tag + "-") + outType.rawValue
+        let name = try ModelName(path: base.path, tag: tag)
+        let manifest = Manifest(name: name.description, kind: "gguf",
+                                source: .init(endpoint: "dsm convert", repo: input.sourceName?.description ?? input.directory,
+                                              revision: "outtype=\(outType.rawValue)", commit: input.sourceManifest ?? "local"),
+                                files: [.init(path: "model.gguf", size: Int64(result.bytes), sha256: result.sha256, gitOid: nil, lfs: true)],
+                                createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(DSM.version)")
+        try store.writeManifest(manifest, for: name)
+        return name.description
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ s: String) -> String { hasSuffix(s) && count > 1 ? String(dropLast(s.count)) : self }
+    func sanitizedComponent() -> String {
+        let mapped = String(map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" }).drop(while: { $0 == "." || $0 == "-" })
+        return mapped.isEmpty ? "model" : String(mapped.prefix(96))
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import DSMFormats
+import DSMSystem
+
+/// `dsm convert`: a Hugging Face checkpoint folder → one GGUF file, with the metadata, tokenizer and
+/// tensors llama.cpp's `convert_hf_to_gguf.py` writes, streamed (memory-mapped input, chunked output,
+/// all cores) into a temp file that is renamed into place only when complete.
+public struct Converter: Sendable {
+    /// The architectures dsm converts, by config.json `architectures[0]`.
+    public static let architectures: [any ModelArchitecture.Type] = [
+        Qwen2Architecture.self, Qwen3Architecture.self,
+    ]
+
+    public var outType: OutType
+    public var threads: Int
+
+    public init(outType: OutType = .auto, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        self.outType = outType
+        self.threads = threads
+    }
+
+    /// What a conversion produced.
+    public struct Result: Sendable {
+        public var path: String
+        public var architecture: String
+        public var fileType: GGUFFileType
+        public var tensorCount: Int
+        public var bytes: Int
+        public var sha256: String
+    }
+
+    /// Plans the output of `directory` without writing anything (metadata and tensor list).
+    public func plan(directory: String, resolve: @escaping @Sendable (String) -> String? = { _ in nil }) throws
+        -> (kvs: [GGUFKeyValue], tensors: [PlannedTensor], architecture: String, fileType: GGUFFileType) {
+        let configPath = resolve("config.json") ?? directory + "/config.json"
+        let config = try HFConfig.load(configPath)
+        guard let archs = config.values["architectures"] as? [String], let hfArch = archs.first else {
+            throw ConvertError("config.json has no \"architectures\" list, so the model type is unknown")
+        }
+        guard let archType = Converter.architectures.first(where: { $0.huggingFaceNames.contains(hfArch) }) else {
+            let known = Converter.architectures.flatMap { $0.huggingFaceNames }.joined(separator: ", ")
+            throw ConvertError("architecture \(hfArch) is not supported by dsm convert (llama.cpp's converter must support it first, and dsm must map it); supported: \(known)")
+        }
+        let checkpoint = try SafetensorsCheckpoint(directory: directory, resolve: resolve)
+        let (weightType, fileType) = outType.resolve(checkpoint)
+        let context = ConversionContext(directory: directory, config: config, checkpoint: checkpoint, weightType: weightType, fileType: fileType)
+        let arch = try archType.init(context: context)
+        let tensors = try arch.tensors()
+        var kvs: [GGUFKeyValue] = [GGUFKeyValue("general.architecture", .string(arch.ggufName)), GGUFKeyValue("general.type", .string("model"))]
+        kvs += try GeneralMetadata(directory: directory, config: config, resolve: resolve).keys(tensors: tensors)
+        kvs += try arch.parameters()
+        kvs.append(GGUFKeyValue("general.quantization_version", .uint32(2)))
+        kvs += try TokenizerConverter(directory: directory, config: config, resolve: resolve).keys()
+        return (kvs, tensors, arch.ggufName, fileType)
+    }
+
+    /// Converts `directory` into `output`.
+    public func convert(directory: String, output: String, resolve: @escaping @Sendable (String) -> String? = { _ in nil },
+                        progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
+        let (kvs, tensors, arch, fileType) = try plan(directory: directory, resolve: resolve)
+        let writer = try GGUFFileWriter(destination: output, kvs: kvs, tensors: tensors.map(\.info))
+        let total = writer.totalSize
+        let done = Counter()
+        try TensorWriter(threads: threads).write(tensors, to: writer) { n in
+            progress?(done.add(n), total)
+        }
+        try writer.commit()
+        return Result(path: output, architecture: arch, fileType: fileType, tensorCount: tensors.count, bytes: total,
+                      sha256: try FileHasher.sha256(path: output))
+    }
+}

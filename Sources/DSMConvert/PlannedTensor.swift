@@ -1,0 +1,42 @@
+import DSMFormats
+
+/// One tensor of the output file: its GGUF name, dimensions in ggml order, storage type, and the rows
+/// that fill it.
+public struct PlannedTensor: Sendable {
+    public var name: String
+    /// ggml order: innermost first (the reversed numpy shape).
+    public var dimensions: [Int]
+    public var type: GGMLType
+    public var source: any RowSource
+
+    public init(name: String, dimensions: [Int], type: GGMLType, source: any RowSource) {
+        precondition(dimensions.reduce(1, *) == source.elementCount, "\(name): \(dimensions) does not match its source")
+        self.name = name
+        self.dimensions = dimensions
+        self.type = type
+        self.source = source
+    }
+
+    public var info: GGUFTensorInfo {
+        GGUFTensorInfo(name: name, dimensions: dimensions.map(UInt64.init), type: type)
+    }
+}
+
+/// float32 → output storage for the types `dsm convert` writes.
+enum RowEncoder {
+    static func encode(_ values: UnsafePointer<Float>, count: Int, as type: GGMLType, into out: UnsafeMutableRawPointer) {
+        switch type {
+        case .f32:
+            let o = out.assumingMemoryBound(to: UInt32.self)
+            for i in 0..<count { o[i] = values[i].bitPattern.littleEndian }
+        case .f16:
+            let o = out.assumingMemoryBound(to: UInt16.self)
+            for i in 0..<count { o[i] = FloatBits.floatToHalf(values[i]).littleEndian }
+        case .bf16:
+            let o = out.assumingMemoryBound(to: UInt16.self)
+            for i in 0..<count { o[i] = FloatBits.floatToBF16(values[i]).littleEndian }
+        default:
+            preconditionFailure("convert writes F32, F16 or BF16, not \(type)")
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import DSMFormats
+
+/// Fills the tensors of a `GGUFFileWriter` from their row sources on several threads. Work is split into
+/// chunks of about `chunkBytes` of output, so memory stays flat whatever the model size, and every chunk
+/// is written at its own offset (`pwrite`), so the order of completion does not matter.
+public struct TensorWriter: Sendable {
+    public var threads: Int
+    public var chunkBytes: Int
+
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, chunkBytes: Int = 8 << 20) {
+        self.threads = max(1, threads)
+        self.chunkBytes = chunkBytes
+    }
+
+    struct Chunk {
+        var tensor: Int
+        var rows: Range<Int>
+    }
+
+    /// Writes every tensor; `progress` is called (from worker threads) with output bytes done.
+    public func write(_ plan: [PlannedTensor], to writer: GGUFFileWriter, progress: (@Sendable (Int) -> Void)? = nil) throws {
+        var chunks: [Chunk] = []
+        for (i, t) in plan.enumerated() {
+            let rowBytes = max(1, t.type.byteCount(elements: t.source.rowLength))
+            let step = max(1, chunkBytes / rowBytes)
+            var r = 0
+            while r < t.source.rowCount {
+                chunks.append(Chunk(tensor: i, rows: r..<min(t.source.rowCount, r + step)))
+                r += step
+            }
+        }
+        let work = chunks
+        let failure = FailureBox()
+        let next = Counter()
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            var floats = [Float]()
+            var bytes = [UInt8]()
+            while failure.error == nil, let k = next.take(below: work.count) {
+                let chunk = work[k]
+                let t = plan[chunk.tensor]
+                let n = chunk.rows.count * t.source.rowLength
+                let outBytes = t.type.byteCount(elements: n)
+                if bytes.count < outBytes { bytes = [UInt8](repeating: 0, count: outBytes) }
+                bytes.withUnsafeMutableBytes { out in
+                    if let (src, dtype) = t.source.contiguous, ElementConverter.supports(from: dtype, to: t.type) {
+                        let width = dtype.bits / 8
+                        let start = chunk.rows.lowerBound * t.source.rowLength * width
+                        ElementConverter.convert(UnsafeRawBufferPointer(rebasing: src[start..<(start + n * width)]), from: dtype, count: n,
+                                                 to: t.type, into: out)
+                    } else {
+                        if floats.count < n { floats = [Float](repeating: 0, count: n) }
+                        floats.withUnsafeMutableBufferPointer { f in
+                            t.source.rows(chunk.rows, into: f.baseAddress!)
+                            RowEncoder.encode(f.baseAddress!, count: n, as: t.type, into: out.baseAddress!)
+                        }
+                    }
+                }
+                do {
+                    let offset = t.type.byteCount(elements: chunk.rows.lowerBound * t.source.rowLength)
+                    try bytes.withUnsafeBytes { try writer.write(tensor: chunk.tensor, at: offset, UnsafeRawBufferPointer(rebasing: $0[..<outBytes])) }
+                    progress?(outBytes)
+                } catch {
+                    failure.set(error)
+                }
+            }
+        }
+        if let error = failure.error { throw error }
+    }
+}
+
+final class FailureBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: (any Error)?
+    var error: (any Error)? { lock.lock(); defer { lock.unlock() }; return stored }
+    func set(_ e: any Error) { lock.lock(); if stored == nil { stored = e }; lock.unlock() }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+
+    /// Adds `n`; returns the new total.
+    func add(_ n: Int) -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += n
+        return value
+    }
+    func take(below limit: Int) -> Int? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard value < limit else { return nil }
+        value += 1
+        return value - 1
+    }
+}
