@@ -8,7 +8,7 @@ import DSMSystem
 public struct Converter: Sendable {
     /// The architectures dsm converts, by config.json `architectures[0]`.
     public static let architectures: [any ModelArchitecture.Type] = [
-        Qwen2Architecture.self, Qwen3Architecture.self,
+        Qwen2Architecture.self, Qwen3Architecture.self, LlamaArchitecture.self,
     ]
 
     public var outType: OutType
@@ -33,7 +33,7 @@ public struct Converter: Sendable {
     public func plan(directory: String, resolve: @escaping @Sendable (String) -> String? = { _ in nil }) throws
         -> (kvs: [GGUFKeyValue], tensors: [PlannedTensor], architecture: String, fileType: GGUFFileType) {
         let configPath = resolve("config.json") ?? directory + "/config.json"
-        let config = try HFConfig.load(configPath)
+        let config = TransformersDefaults.apply(to: try HFConfig.load(configPath))
         guard let archs = config.values["architectures"] as? [String], let hfArch = archs.first else {
             throw ConvertError("config.json has no \"architectures\" list, so the model type is unknown")
         }
