@@ -4,16 +4,18 @@ import DSMFormats
 public enum OutType: String, Sendable, CaseIterable {
     case f32, f16, bf16, auto
 
-    /// `auto` as llama.cpp decides it: the dtype of the first tensor with two or more dimensions if that is
-    /// F16 or BF16 (so BF16 checkpoints stay BF16), else F16.
+    /// `auto` as llama.cpp decides it: the first tensor with two or more dimensions that is BF16 or F16
+    /// decides (so BF16 checkpoints stay BF16; F32 and FP8 tensors are passed over); none → F16.
     public func resolve(_ checkpoint: SafetensorsCheckpoint) -> (GGMLType, GGUFFileType) {
         switch self {
         case .f32: return (.f32, .allF32)
         case .f16: return (.f16, .mostlyF16)
         case .bf16: return (.bf16, .mostlyBF16)
         case .auto:
-            let first = checkpoint.entries.first { $0.tensor.shape.count >= 2 }?.tensor.dtype
-            if first == .bf16 { return (.bf16, .mostlyBF16) }
+            for e in checkpoint.entries where e.tensor.shape.count >= 2 {
+                if e.tensor.dtype == .bf16 { return (.bf16, .mostlyBF16) }
+                if e.tensor.dtype == .f16 { return (.f16, .mostlyF16) }
+            }
             return (.f16, .mostlyF16)
         }
     }

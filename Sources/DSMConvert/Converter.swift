@@ -8,7 +8,7 @@ import DSMSystem
 public struct Converter: Sendable {
     /// The architectures dsm converts, by config.json `architectures[0]`.
     public static let architectures: [any ModelArchitecture.Type] = [
-        Qwen2Architecture.self, Qwen3Architecture.self, LlamaArchitecture.self,
+        Qwen2Architecture.self, Qwen3Architecture.self, LlamaArchitecture.self, DeepseekV2Architecture.self,
     ]
 
     public var outType: OutType

@@ -16,8 +16,8 @@ enum TransformersDefaults {
             }
         case "qwen3":
             if v["head_dim"] == nil { v["head_dim"] = 128 }
-        case "deepseek_v3":
-            // DeepseekV3Config sets head_dim = qk_rope_head_dim.
+        case "deepseek_v2", "deepseek_v3":
+            // DeepseekV2Config and DeepseekV3Config set head_dim = qk_rope_head_dim.
             if let rope = config.int("qk_rope_head_dim") { v["head_dim"] = rope }
         default:
             break
