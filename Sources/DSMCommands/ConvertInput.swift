@@ -2,6 +2,7 @@ import Foundation
 import DSMConvert
 import DSMStore
 import DSMSystem
+import DSMFormats
 
 /// Where a conversion reads from: a folder, or a stored model whose files are blobs.
 struct ConvertInput {
@@ -31,11 +32,12 @@ struct ConvertInput {
         try store.adoptBlob(from: result.path, sha256: result.sha256)
         try store.syncBlobs()
         let base = try input.sourceName ?? (ModelName(path: ["local", (input.directory as NSString).lastPathComponent.sanitizedComponent()], tag: "latest"))
-        let tag = (base.tag == "latest" ? "" : base.tag + "-") + outType.rawValue
+        let resolved = result.fileType == .allF32 ? "f32" : (result.fileType == .mostlyF16 ? "f16" : "bf16")
+        let tag = (base.tag == "latest" ? "" : base.tag + "-") + resolved
         let name = try ModelName(path: base.path, tag: tag)
         let manifest = Manifest(name: name.description, kind: "gguf",
                                 source: .init(endpoint: "dsm convert", repo: input.sourceName?.description ?? input.directory,
-                                              revision: "outtype=\(outType.rawValue)", commit: input.sourceManifest ?? "local"),
+                                              revision: "outtype=\(resolved)", commit: input.sourceManifest ?? "local"),
                                 files: [.init(path: "model.gguf", size: Int64(result.bytes), sha256: result.sha256, gitOid: nil, lfs: true)],
                                 createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(DSM.version)")
         try store.writeManifest(manifest, for: name)
