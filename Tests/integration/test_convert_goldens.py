@@ -17,14 +17,6 @@ GOLDENS = FIXTURES / "goldens" / "convert"
 GOLDEN_FILES = sorted(GOLDENS.glob("*.json"))
 
 
-@pytest.fixture(scope="session")
-def convert_fixtures(tmp_path_factory):
-    out = tmp_path_factory.mktemp("convert-fixtures")
-    subprocess.run([sys.executable, str(FIXTURES / "make_convert_fixtures.py"), str(out)], check=True, timeout=900,
-                   stdout=subprocess.DEVNULL)
-    return out
-
-
 def describe_difference(gguf_path: Path, golden: dict) -> str:
     """The first KV or tensor where dsm's file and the golden disagree, for the failure message."""
     from gguf import GGUFReader
