@@ -7,7 +7,7 @@ DSM_DEBUG   := .build/debug/dsm
 DSM_RELEASE := .build/release/dsm
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all setup build release test unit-test integration-test demo catalog catalog-check bench-pull clean
+.PHONY: all setup build release test unit-test integration-test demo catalog catalog-check bench-pull bench-convert clean
 
 all: build
 
@@ -51,6 +51,10 @@ catalog-check: setup
 bench-pull: release
 	DSM_EXTRA_PACKAGES="aria2 hyperfine" bash scripts/setup.sh
 	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) $(PY) scripts/bench_pull.py
+
+## bench-convert: dsm convert vs cp (and llama.cpp's converter where torch is installed) on a 7B-shaped checkpoint
+bench-convert: release
+	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) $(PY) scripts/bench_convert.py
 
 clean:
 	rm -rf .build out

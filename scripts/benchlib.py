@@ -27,6 +27,20 @@ def run_timed(cmd, env=None, cwd=None, timeout=1800):
     return wall, cpu, after.ru_maxrss, proc.stdout
 
 
+def run_measured(cmd, env=None, cwd=None, timeout=3600):
+    """Run cmd under /usr/bin/time; return (wall seconds, CPU seconds, peak RSS in MiB) of that one process."""
+    import tempfile
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        t0 = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-o", tf.name, "-f", "%U %S %M"] + [str(c) for c in cmd], env=env, cwd=cwd,
+                              timeout=timeout, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise SystemExit(f"command failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{proc.stderr[-2000:]}")
+        user, sys_, rss_kib = tf.read().split()[-3:]
+    return wall, float(user) + float(sys_), int(rss_kib) / 1024
+
+
 def machine_line() -> str:
     cpu = "unknown CPU"
     try:

@@ -57,5 +57,10 @@ import json, sys, urllib.request
 s = json.load(urllib.request.urlopen(sys.argv[1] + "/_control/stats"))
 print(f"hub: {len(s['requests'])} requests, CDN requests carrying Authorization: {s['cdn_auth_violations']}")
 PY
+
+step "7. dsm convert: the pulled model to GGUF (byte-identical to llama.cpp's converter), registered in the store"
+"$DSM" convert "hf.co/$REPO"
+"$DSM" show "hf.co/$REPO:bf16"
+
 echo
 echo "demo done. Try: DSM_HOME=$DSM_HOME $DSM show hf.co/$REPO --json"

@@ -33,6 +33,11 @@ public struct FP8Rows: RowSource, @unchecked Sendable {
         self.owner = owner
     }
 
+    public var backing: [UnsafeRawBufferPointer] { [weight, scales] }
+    public func backing(rows range: Range<Int>) -> [UnsafeRawBufferPointer] {
+        [UnsafeRawBufferPointer(rebasing: weight[(range.lowerBound * rowLength)..<(range.upperBound * rowLength)])]
+    }
+
     @inline(__always)
     public func value(_ r: Int, _ c: Int) -> Float {
         let s = loadFloat(scales, (r / blockRows) * scaleColumns + c / blockColumns, scaleDtype)

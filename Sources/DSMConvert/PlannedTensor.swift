@@ -30,8 +30,7 @@ enum RowEncoder {
             let o = out.assumingMemoryBound(to: UInt32.self)
             for i in 0..<count { o[i] = values[i].bitPattern.littleEndian }
         case .f16:
-            let o = out.assumingMemoryBound(to: UInt16.self)
-            for i in 0..<count { o[i] = FloatBits.floatToHalf(values[i]).littleEndian }
+            HalfConversion.convert(values, count: count, into: out.assumingMemoryBound(to: UInt16.self))
         case .bf16:
             let o = out.assumingMemoryBound(to: UInt16.self)
             for i in 0..<count { o[i] = FloatBits.floatToBF16(values[i]).littleEndian }

@@ -11,10 +11,17 @@ public protocol RowSource: Sendable {
     /// The source bytes and dtype when the output is exactly the source in order (a fast path that skips
     /// float32 staging), else nil.
     var contiguous: (bytes: UnsafeRawBufferPointer, dtype: SafetensorsDType)? { get }
+    /// Mapped checkpoint bytes this source reads, released once the tensor is written.
+    var backing: [UnsafeRawBufferPointer] { get }
+    /// The mapped bytes that rows `range` read and no other row needs, released as soon as those rows are
+    /// written (empty when rows share their input, as in a transpose).
+    func backing(rows range: Range<Int>) -> [UnsafeRawBufferPointer]
 }
 
 extension RowSource {
     public var contiguous: (bytes: UnsafeRawBufferPointer, dtype: SafetensorsDType)? { nil }
+    public var backing: [UnsafeRawBufferPointer] { [] }
+    public func backing(rows range: Range<Int>) -> [UnsafeRawBufferPointer] { [] }
     public var elementCount: Int { rowLength * rowCount }
 }
 
@@ -53,6 +60,11 @@ public struct TensorRows: RowSource, @unchecked Sendable {
     }
 
     public var contiguous: (bytes: UnsafeRawBufferPointer, dtype: SafetensorsDType)? { (bytes, dtype) }
+    public var backing: [UnsafeRawBufferPointer] { [bytes] }
+    public func backing(rows range: Range<Int>) -> [UnsafeRawBufferPointer] {
+        let width = dtype.bits / 8
+        return [UnsafeRawBufferPointer(rebasing: bytes[(range.lowerBound * rowLength * width)..<(range.upperBound * rowLength * width)])]
+    }
 }
 
 /// Rows of `base` in another order: output row `r` is base row `map(r)`.
@@ -61,6 +73,7 @@ public struct PermutedRows: RowSource {
     public let map: @Sendable (Int) -> Int
     public var rowLength: Int { base.rowLength }
     public var rowCount: Int { base.rowCount }
+    public var backing: [UnsafeRawBufferPointer] { base.backing }
 
     public func rows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         for (k, r) in range.enumerated() { base.rows(map(r)..<(map(r) + 1), into: out + k * rowLength) }
@@ -73,6 +86,19 @@ public struct StackedRows: RowSource {
     public let rowLength: Int
     public let rowsPerPart: Int
     public var rowCount: Int { rowsPerPart * parts.count }
+    public var backing: [UnsafeRawBufferPointer] { parts.flatMap(\.backing) }
+
+    public func backing(rows range: Range<Int>) -> [UnsafeRawBufferPointer] {
+        var out: [UnsafeRawBufferPointer] = []
+        var r = range.lowerBound
+        while r < range.upperBound {
+            let part = r / rowsPerPart, inner = r % rowsPerPart
+            let n = min(range.upperBound - r, rowsPerPart - inner)
+            out += parts[part].backing(rows: inner..<(inner + n))
+            r += n
+        }
+        return out
+    }
 
     public init(_ parts: [any RowSource]) {
         precondition(!parts.isEmpty)

@@ -1,5 +1,6 @@
 import Foundation
 import DSMFormats
+import DSMSystem
 
 /// Fills the tensors of a `GGUFFileWriter` from their row sources on several threads. Work is split into
 /// chunks of about `chunkBytes` of output, so memory stays flat whatever the model size, and every chunk
@@ -33,6 +34,9 @@ public struct TensorWriter: Sendable {
         let work = chunks
         let failure = FailureBox()
         let next = Counter()
+        // Chunks left per tensor: when a tensor's last chunk is written, its mapped source pages are released,
+        // so resident memory does not grow with the model (the page cache keeps the data for other readers).
+        let remaining = (0..<plan.count).map { i in Counter(start: work.filter { $0.tensor == i }.count) }
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
             var floats = [Float]()
             var bytes = [UInt8]()
@@ -63,6 +67,8 @@ public struct TensorWriter: Sendable {
                 } catch {
                     failure.set(error)
                 }
+                t.source.backing(rows: chunk.rows).forEach(MemoryAdvice.release)
+                if remaining[chunk.tensor].add(-1) == 0 { t.source.backing.forEach(MemoryAdvice.release) }
             }
         }
         if let error = failure.error { throw error }
@@ -78,7 +84,9 @@ final class FailureBox: @unchecked Sendable {
 
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
-    private var value = 0
+    private var value: Int
+
+    init(start: Int = 0) { value = start }
 
     /// Adds `n`; returns the new total.
     func add(_ n: Int) -> Int {

@@ -109,3 +109,23 @@ import DSMFormats
         #expect(same[2] == 0x7FC1)
     }
 }
+
+@Suite struct HalfConversionTests {
+    /// The eight-lane conversion must equal the scalar reference on every kind of value.
+    @Test func lanesMatchTheScalarReference() {
+        var inputs: [Float] = [0, -0, 1, -1, 65504, 65519.99, 65520, -65520, 1e-8, 5.96e-8, 2.98e-8, 6.1e-5, .infinity, -.infinity, .nan,
+                               Float(bitPattern: 0x7F80_0001), Float(bitPattern: 0xFFC0_1234), .leastNonzeroMagnitude, .greatestFiniteMagnitude]
+        var x: UInt32 = 0x1234_5678
+        for _ in 0..<200_000 {
+            x = x &* 1_664_525 &+ 1_013_904_223
+            inputs.append(Float(bitPattern: x))
+        }
+        for e in 100...145 {  // dense around the half range
+            for m in stride(from: UInt32(0), to: 1 << 23, by: 4093) { inputs.append(Float(bitPattern: UInt32(e) << 23 | m)) }
+        }
+        var fast = [UInt16](repeating: 0, count: inputs.count)
+        inputs.withUnsafeBufferPointer { src in fast.withUnsafeMutableBufferPointer { HalfConversion.convert(src.baseAddress!, count: src.count, into: $0.baseAddress!) } }
+        let mismatches = zip(inputs, fast).filter { FloatBits.floatToHalf($0) != $1 }
+        #expect(mismatches.isEmpty, "first mismatch: \(mismatches.first.map { String($0.0.bitPattern, radix: 16) + " -> " + String($0.1, radix: 16) } ?? "")")
+    }
+}

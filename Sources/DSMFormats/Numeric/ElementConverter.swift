@@ -31,7 +31,16 @@ public enum ElementConverter {
         case .f32:
             for i in 0..<count { out32[i] = load(i).bitPattern.littleEndian }
         case .f16:
-            for i in 0..<count { out16[i] = FloatBits.floatToHalf(load(i)).littleEndian }
+            // Through a small float32 buffer, so the half conversion runs eight lanes at a time.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 4096) { tmp in
+                var start = 0
+                while start < count {
+                    let n = min(4096, count - start)
+                    for k in 0..<n { tmp[k] = load(start + k) }
+                    HalfConversion.convert(tmp.baseAddress!, count: n, into: out16 + start)
+                    start += n
+                }
+            }
         case .bf16:
             if from == .bf16 {
                 for i in 0..<count {

@@ -48,3 +48,16 @@ public final class MappedFile: @unchecked Sendable {
         _ = madvise(base + start, count + (offset - start), sequential ? MADV_SEQUENTIAL : MADV_DONTNEED)
     }
 }
+
+/// Page-cache hints for memory-mapped data.
+public enum MemoryAdvice {
+    /// Drops the mapped pages of `bytes` from this process (`madvise(MADV_DONTNEED)`). The data stays in the
+    /// page cache and is read back transparently if touched again, so this only keeps resident memory flat.
+    public static func release(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = Int(bitPattern: base) / page * page
+        let end = (Int(bitPattern: base) + bytes.count + page - 1) / page * page
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED)
+    }
+}
