@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DSM=${DSM_BIN:-.build/release/dsm}
+DSM="$(cd "$(dirname "$DSM")" && pwd)/$(basename "$DSM")"
 PY=${PYTHON:-.venv/bin/python}
 OUT=$PWD/out/demo
 REPO=deepseek-ai/DeepSeek-R1-Distill-Qwen-Demo
@@ -50,7 +51,7 @@ step "5. What the store holds"
 
 step "6. Every blob verifies"
 (cd "$DSM_HOME/blobs" && for f in sha256-*; do
-  [ "$("$OLDPWD/$DSM" hash "$f" | cut -d' ' -f1)" = "${f#sha256-}" ] || { echo "BAD $f"; exit 1; }
+  [ "$("$DSM" hash "$f" | cut -d' ' -f1)" = "${f#sha256-}" ] || { echo "BAD $f"; exit 1; }
 done && echo "all $(ls | wc -l) blobs match their sha256")
 python3 - "$HF_ENDPOINT" <<'PY'
 import json, sys, urllib.request

@@ -62,7 +62,8 @@ struct Convert: ParsableCommand {
                                                architecture: result.architecture, fileType: result.fileType.rawValue, tensors: result.tensorCount,
                                                bytes: result.bytes, sha256: result.sha256, seconds: seconds))
             } else if !global.quiet {
-                Console.error("converted \(source) (\(result.architecture)) to \(outtype): \(result.tensorCount) tensors, \(ByteFormat.string(Int64(result.bytes))), "
+                let resolved = result.fileType == .allF32 ? "f32" : (result.fileType == .mostlyF16 ? "f16" : "bf16")
+                Console.error("converted \(source) (\(result.architecture)) to \(resolved): \(result.tensorCount) tensors, \(ByteFormat.string(Int64(result.bytes))), "
                     + String(format: "%.1f s", seconds))
                 Console.out(registered ?? result.path)
             }

@@ -45,15 +45,26 @@ struct Show: ParsableCommand {
             try Console.json(out)
             return
         }
-        Console.out("""
-        name:     \(out.name)
-        source:   \(m.source.repo) @ \(m.source.revision) (commit \(m.source.commit))
-        endpoint: \(m.source.endpoint)
-        manifest: sha256:\(digest)
-        pulled:   \(m.createdAt) by \(m.tool)
-        size:     \(ByteFormat.string(out.size)) in \(out.files.count) files
+        if m.kind == "gguf" {
+            Console.out("""
+            name:     \(out.name)
+            kind:     GGUF, converted from \(m.source.repo) (manifest sha256:\(m.source.commit)), \(m.source.revision)
+            manifest: sha256:\(digest)
+            created:  \(m.createdAt) by \(m.tool)
+            size:     \(ByteFormat.string(out.size))
 
-        """)
+            """)
+        } else {
+            Console.out("""
+            name:     \(out.name)
+            source:   \(m.source.repo) @ \(m.source.revision) (commit \(m.source.commit))
+            endpoint: \(m.source.endpoint)
+            manifest: sha256:\(digest)
+            pulled:   \(m.createdAt) by \(m.tool)
+            size:     \(ByteFormat.string(out.size)) in \(out.files.count) files
+
+            """)
+        }
         Console.out(Table.render(header: ["PATH", "SIZE", "SHA256", "BLOB"], rows: out.files.map {
             [$0.path, ByteFormat.string($0.size), $0.sha256, $0.blob]
         }))
