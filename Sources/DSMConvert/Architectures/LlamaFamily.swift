@@ -2,31 +2,28 @@ import DSMFormats
 
 /// Qwen2ForCausalLM (DeepSeek-R1-Distill-Qwen 1.5B–32B): a Llama-style decoder with q/k/v biases and
 /// NEOX rope, converted without any tensor transform.
-public struct Qwen2Architecture: ModelArchitecture {
+public struct Qwen2Architecture: PlainDecoder {
     public static let huggingFaceNames = ["Qwen2ForCausalLM"]
     public let ggufName = "qwen2"
     let context: ConversionContext
-
     public init(context: ConversionContext) throws { self.context = context }
-
-    public func parameters() throws -> [GGUFKeyValue] {
-        try TextModelParameters(arch: ggufName, config: context.config)
-            .keys(blockCount: try context.config.requireInt("num_hidden_layers", "n_layers", "n_layer"), fileType: context.fileType)
-    }
-
-    public func tensors() throws -> [PlannedTensor] {
-        try DenseTensors.plan(context) { entry, name in [context.direct(entry, name: name)] }
-    }
 }
 
 /// Qwen3ForCausalLM (DeepSeek-R1-0528-Qwen3-8B): Qwen2 plus q/k norms and an explicit head_dim.
-public struct Qwen3Architecture: ModelArchitecture {
+public struct Qwen3Architecture: PlainDecoder {
     public static let huggingFaceNames = ["Qwen3ForCausalLM"]
     public let ggufName = "qwen3"
     let context: ConversionContext
-
     public init(context: ConversionContext) throws { self.context = context }
+}
 
+/// Decoders whose conversion is the generic one: hyper-parameters as `TextModel` writes them and every
+/// tensor mapped by name without a transform.
+protocol PlainDecoder: ModelArchitecture {
+    var context: ConversionContext { get }
+}
+
+extension PlainDecoder {
     public func parameters() throws -> [GGUFKeyValue] {
         try TextModelParameters(arch: ggufName, config: context.config)
             .keys(blockCount: try context.config.requireInt("num_hidden_layers", "n_layers", "n_layer"), fileType: context.fileType)
