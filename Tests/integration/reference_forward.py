@@ -41,10 +41,28 @@ def rms_norm(x, w, eps):
     return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + eps) * w
 
 
-def rope_frequencies(cfg: dict, head_dim: int) -> np.ndarray:
+def rope_frequencies(cfg: dict, head_dim: int) -> tuple[np.ndarray, float]:
+    """Inverse frequencies and the cos/sin scale (YaRN's attention factor), as transformers computes them."""
     base = float(cfg.get("rope_theta", 10000.0))
     inv = 1.0 / base ** (np.arange(0, head_dim, 2, dtype=np.float64) / head_dim)
     scaling = cfg.get("rope_scaling") or {}
+    if (scaling.get("rope_type") or scaling.get("type")) == "yarn":
+        factor = scaling["factor"]
+        orig = scaling.get("original_max_position_embeddings") or cfg["max_position_embeddings"]
+        beta_fast, beta_slow = scaling.get("beta_fast") or 32, scaling.get("beta_slow") or 1
+
+        def corr_dim(rotations):
+            return head_dim * math.log(orig / (rotations * 2 * math.pi)) / (2 * math.log(base))
+
+        low, high = max(math.floor(corr_dim(beta_fast)), 0), min(math.ceil(corr_dim(beta_slow)), head_dim - 1)
+        if low == high:
+            high += 0.001
+        ramp = np.clip((np.arange(head_dim // 2, dtype=np.float64) - low) / (high - low), 0, 1)
+        extrapolation = 1 - ramp
+        inv = (inv / factor) * (1 - extrapolation) + inv * extrapolation
+        # transformers reads "attention_factor" only (DeepSeek's "attn_factor" is not used); llama.cpp agrees
+        attention = scaling.get("attention_factor") or (0.1 * math.log(factor) + 1.0 if factor > 1 else 1.0)
+        return inv, attention
     if (scaling.get("rope_type") or scaling.get("type")) == "llama3":
         factor, low, high = scaling["factor"], scaling["low_freq_factor"], scaling["high_freq_factor"]
         old = scaling["original_max_position_embeddings"]
@@ -53,14 +71,14 @@ def rope_frequencies(cfg: dict, head_dim: int) -> np.ndarray:
         scaled = np.where(wavelen > old / low, inv / factor, inv)
         mid = (wavelen <= old / low) & (wavelen >= old / high)
         inv = np.where(mid, (1 - smooth) * inv / factor + smooth * inv, scaled)
-    return inv
+    return inv, 1.0
 
 
-def apply_rope(x, positions, inv):
+def apply_rope(x, positions, inv, scale=1.0):
     # x: [tokens, heads, head_dim]; rotate-half layout
     ang = positions[:, None] * inv[None, :]
-    cos = np.concatenate([np.cos(ang)] * 2, axis=-1)[:, None, :]
-    sin = np.concatenate([np.sin(ang)] * 2, axis=-1)[:, None, :]
+    cos = np.concatenate([np.cos(ang)] * 2, axis=-1)[:, None, :] * scale
+    sin = np.concatenate([np.sin(ang)] * 2, axis=-1)[:, None, :] * scale
     half = x.shape[-1] // 2
     rot = np.concatenate([-x[..., half:], x[..., :half]], axis=-1)
     return x * cos + rot * sin
@@ -73,7 +91,7 @@ def next_token_logprobs(folder: Path, tokens: list[int]) -> np.ndarray:
     hidden = cfg["hidden_size"]
     head_dim = cfg.get("head_dim") or hidden // n_head
     eps = cfg.get("rms_norm_eps", 1e-6)
-    inv = rope_frequencies(cfg, head_dim)
+    inv, rope_scale = rope_frequencies(cfg, head_dim)
     pos = np.arange(len(tokens), dtype=np.float64)
     x = w["model.embed_tokens.weight"][tokens]
     for layer in range(cfg["num_hidden_layers"]):
@@ -91,7 +109,7 @@ def next_token_logprobs(folder: Path, tokens: list[int]) -> np.ndarray:
         if p + "self_attn.q_norm.weight" in w:  # Qwen3
             q = rms_norm(q, w[p + "self_attn.q_norm.weight"], eps)
             k = rms_norm(k, w[p + "self_attn.k_norm.weight"], eps)
-        q, k = apply_rope(q, pos, inv), apply_rope(k, pos, inv)
+        q, k = apply_rope(q, pos, inv, rope_scale), apply_rope(k, pos, inv, rope_scale)
         group = n_head // n_kv
         out = np.zeros_like(q)
         mask = np.triu(np.full((len(tokens), len(tokens)), -np.inf), 1)

@@ -53,6 +53,7 @@ def llama_cpp_top_logprobs(gguf_path, n: int = 10) -> list[tuple[int, float]]:
     ("DeepSeek-R1-Distill-Qwen-7B", "bf16", 5e-2),
     ("DeepSeek-R1-Distill-Llama-8B", "f32", 2e-3),
     ("tiny-qwen2-odd", "f32", 2e-3),
+    ("DeepSeek-R1-0528-Qwen3-8B", "f32", 2e-3),
 ])
 def test_next_token_distribution_matches_the_reference(fixture, outtype, tolerance, convert_fixtures, run_dsm, tmp_path):
     src = convert_fixtures / fixture
@@ -67,9 +68,9 @@ def test_next_token_distribution_matches_the_reference(fixture, outtype, toleran
     assert worst < tolerance, f"log-probabilities differ by up to {worst:.5f} (tolerance {tolerance}): {got[:5]} vs {[(i, float(ref[i])) for i, _ in got[:5]]}"
 
 
-@pytest.mark.parametrize("fixture", ["DeepSeek-R1-0528-Qwen3-8B", "DeepSeek-V2-Lite", "DeepSeek-V3"])
+@pytest.mark.parametrize("fixture", ["DeepSeek-V2-Lite", "DeepSeek-V3"])
 def test_other_architectures_load_and_predict(fixture, convert_fixtures, run_dsm, tmp_path):
-    """Qwen3 (YaRN) and DeepSeek V2/V3 (MLA, MoE, FP8) load in llama.cpp and give a proper distribution.
+    """DeepSeek V2/V3 (MLA, MoE, FP8) load in llama.cpp and give a proper distribution.
     (Their numpy reference forward passes are not written yet; see the issue notes.)"""
     out = tmp_path / f"{fixture}.gguf"
     rc, so, se = run_dsm(["convert", str(convert_fixtures / fixture), "-o", str(out)], timeout=300)
