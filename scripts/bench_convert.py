@@ -128,6 +128,10 @@ def main():
                      f"{peer['f16'][0] / results['f16'][0]:.1f}x for f16 (goal: at least 5x).")
     else:
         notes.append("- llama.cpp's converter was not measured: it needs torch (`.venv-goldens`, see Tests/Fixtures/goldens/convert/README.md).")
+    notes.append("- dsm finishes before `cp` has copied the same bytes: it is bound by the disk, and its times (and these ratios) "
+                 "move with the disk's speed from run to run. A converter cannot beat llama.cpp's f16 path by 5x here unless that "
+                 f"path is 5x slower than the disk allows; it took {peer['f16'][0] / cp[0]:.1f}x the time of `cp` in this run."
+                 if peer else "- dsm finishes before `cp` has copied the same bytes: it is bound by the disk.")
     notes.append(f"- dsm's peak RSS: {max(results['bf16'][2], results['f16'][2]):.0f} MiB (goal: under 1024 MiB); its input is memory-mapped and released tensor by tensor.")
     body = f"""## Convert (`make bench-convert`)
 

@@ -55,9 +55,11 @@ public enum MemoryAdvice {
     /// page cache and is read back transparently if touched again, so this only keeps resident memory flat.
     public static func release(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        // Whole pages inside the range only, so pages shared with a neighbouring range still in use stay mapped.
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = Int(bitPattern: base) / page * page
-        let end = (Int(bitPattern: base) + bytes.count + page - 1) / page * page
+        let start = (Int(bitPattern: base) + page - 1) / page * page
+        let end = (Int(bitPattern: base) + bytes.count) / page * page
+        guard end > start else { return }
         _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED)
     }
 }
