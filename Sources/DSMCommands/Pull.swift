@@ -64,6 +64,9 @@ struct Pull: ParsableCommand {
         let redact: @Sendable (String) -> String = { token?.redact($0) ?? $0 }
 
         do {
+            for name in ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"] where ["1", "on", "yes", "true"].contains(env[name]?.lowercased() ?? "") {
+                throw CommandFailure(message: "\(name) is set, so the Hub may not be contacted; unset it to pull (models already pulled are listed by `dsm list`)")
+            }
             let catalog = try Catalog.load(environment: env)
             let target = try PullTarget.resolve(reference, revision: revision, name: name, catalog: catalog)
             let puller = Puller(options: options, cancel: cancel)

@@ -95,3 +95,9 @@ def test_bad_connections_rejected(run_dsm, hub, dsm_home, value):
 def test_show_unknown_name(run_dsm, hub, dsm_home):
     rc, out, err = run_dsm(["show", "hf.co/test-org/never-pulled:latest"])
     assert rc != 0 and "never-pulled" in err, fmt(rc, out, err)
+
+
+def test_offline_mode_refuses_to_contact_the_hub(run_dsm, hub):
+    rc, out, err = run_dsm(["pull", "test-org/multi-shard"], env={"HF_HUB_OFFLINE": "1"})
+    assert rc == 1 and "HF_HUB_OFFLINE" in err and "unset" in err, err
+    assert not hub.stats()["requests"], "offline mode must not send any request"
