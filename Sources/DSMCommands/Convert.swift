@@ -40,11 +40,17 @@ struct Convert: ParsableCommand {
         let store = global.store
         let type = OutType(rawValue: outtype.lowercased())!
         let converter = Converter(outType: type, threads: threads)
+        var cleanupRef: ConvertCleanup?
         do {
             let input = try ConvertInput.resolve(source, store: store)
             let started = Date()
-            let destination = output.map(FileSystem_absolute) ?? store.root + "/tmp/convert-\(getpid()).gguf"
+            if output == nil { try store.prepare() }
+            // Into the store: a unique working file in partials/ (swept if abandoned), adopted as a blob at the end.
+            let destination = output.map(FileSystem_absolute)
+                ?? store.partialsDirectory + "/convert.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).gguf"
             try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let cleanup = ConvertCleanup(destination: destination, removeDestination: output == nil)
+            cleanupRef = cleanup
             let quiet = global.quiet || global.json
             let result = try converter.convert(directory: input.directory, output: destination, resolve: input.resolve) { done, total in
                 if !quiet && Console.stderrIsTerminal {
@@ -54,7 +60,8 @@ struct Convert: ParsableCommand {
             if !quiet && Console.stderrIsTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
             var registered: String?
             if output == nil {
-                registered = try ConvertInput.register(result, input: input, outType: type, store: store)
+                let name = try ConvertInput.registeredName(input: input, fileType: result.fileType)
+                registered = try ConvertInput.register(result, name: name, input: input, store: store)
             }
             let seconds = Date().timeIntervalSince(started)
             if global.json {
@@ -68,8 +75,10 @@ struct Convert: ParsableCommand {
                 Console.out(registered ?? result.path)
             }
         } catch let error as ValidationError {
+            cleanupRef?.removeAll()
             throw error
         } catch {
+            cleanupRef?.removeAll()
             Console.error("error: \(error)")
             throw ExitCode.failure
         }
@@ -89,4 +98,38 @@ struct ConvertReport: Codable {
     var sha256: String
     var seconds: Double
     enum CodingKeys: String, CodingKey { case path, name, architecture, fileType = "file_type", tensors, bytes, sha256, seconds }
+}
+
+/// Removes what an unfinished conversion wrote (the writer's temp file, and the working file of a
+/// conversion into the store) on an error and on SIGINT/SIGTERM, then exits with 130 for a signal.
+final class ConvertCleanup: @unchecked Sendable {
+    let destination: String
+    let removeDestination: Bool
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(destination: String, removeDestination: Bool) {
+        self.destination = destination
+        self.removeDestination = removeDestination
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { [self] in
+                removeAll()
+                Console.error("convert: interrupted; nothing was written")
+                exit(130)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    /// Deletes this process's temp files beside the destination (and the destination for store conversions).
+    func removeAll() {
+        let dir = (destination as NSString).deletingLastPathComponent
+        let prefix = (destination as NSString).lastPathComponent + ".tmp-\(getpid())-"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
+            try? FileManager.default.removeItem(atPath: dir + "/" + name)
+        }
+        if removeDestination { try? FileManager.default.removeItem(atPath: destination) }
+    }
 }

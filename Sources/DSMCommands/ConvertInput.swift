@@ -23,18 +23,23 @@ struct ConvertInput {
         let map = files
         // The folder name feeds llama.cpp's naming heuristics; a download folder is named after the repo.
         let repoName = manifest.source.repo.split(separator: "/").last.map(String.init) ?? name.path.last!
-        return ConvertInput(directory: "/" + repoName, resolve: { map[$0] }, sourceName: name, sourceManifest: digest)
+        // Paths under /dev/null cannot exist, so a file the manifest lacks is reported missing instead of being
+        // read from the host; the last component is what llama.cpp's naming heuristics see.
+        return ConvertInput(directory: "/dev/null/" + repoName, resolve: { map[$0] }, sourceName: name, sourceManifest: digest)
     }
 
-    /// Moves the converted file into the store and records it under `<source>-<outtype>`.
-    static func register(_ result: Converter.Result, input: ConvertInput, outType: OutType, store: Store) throws -> String {
-        try store.prepare()
+    /// The store name a conversion registers: `<source>-<outtype>` (`local/<folder>:<outtype>` for folders).
+    static func registeredName(input: ConvertInput, fileType: GGUFFileType) throws -> ModelName {
+        let base = try input.sourceName ?? (ModelName(path: ["local", (input.directory as NSString).lastPathComponent.sanitizedComponent()], tag: "latest"))
+        let tag = (base.tag == "latest" ? "" : base.tag + "-") + fileType.outTypeName
+        return try ModelName(path: base.path, tag: tag)
+    }
+
+    /// Moves the converted file into the store and records it under `name`.
+    static func register(_ result: Converter.Result, name: ModelName, input: ConvertInput, store: Store) throws -> String {
+        let resolved = result.fileType.outTypeName
         try store.adoptBlob(from: result.path, sha256: result.sha256)
         try store.syncBlobs()
-        let base = try input.sourceName ?? (ModelName(path: ["local", (input.directory as NSString).lastPathComponent.sanitizedComponent()], tag: "latest"))
-        let resolved = result.fileType == .allF32 ? "f32" : (result.fileType == .mostlyF16 ? "f16" : "bf16")
-        let tag = (base.tag == "latest" ? "" : base.tag + "-") + resolved
-        let name = try ModelName(path: base.path, tag: tag)
         let manifest = Manifest(name: name.description, kind: "gguf",
                                 source: .init(endpoint: "dsm convert", repo: input.sourceName?.description ?? input.directory,
                                               revision: "outtype=\(resolved)", commit: input.sourceManifest ?? "local"),
@@ -51,4 +56,9 @@ extension String {
         let mapped = String(map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "-" }).drop(while: { $0 == "." || $0 == "-" })
         return mapped.isEmpty ? "model" : String(mapped.prefix(96))
     }
+}
+
+extension GGUFFileType {
+    /// `f32`, `f16` or `bf16`: the outtype a converted file was written with.
+    var outTypeName: String { self == .allF32 ? "f32" : (self == .mostlyF16 ? "f16" : "bf16") }
 }

@@ -16,7 +16,9 @@ public struct FP8Rows: RowSource, @unchecked Sendable {
 
     public init(weight: UnsafeRawBufferPointer, shape: [Int], scales: UnsafeRawBufferPointer, scaleShape: [Int], scaleDtype: SafetensorsDType,
                 block: [Int], owner: AnyObject?) throws {
-        guard shape.count == 2, scaleShape.count == 2, block.count == 2 else {
+        guard [.f32, .bf16, .f16].contains(scaleDtype) else { throw ConvertError("weight_scale_inv must be F32, BF16 or F16, not \(scaleDtype.rawValue)") }
+        guard block.count == 2, block.allSatisfy({ $0 > 0 }) else { throw ConvertError("quantization_config weight_block_size must be two positive numbers, got \(block)") }
+        guard shape.count == 2, scaleShape.count == 2 else {
             throw ConvertError("FP8 block dequantization needs 2-D weights and scales (got \(shape), \(scaleShape))")
         }
         guard scaleShape[0] == (shape[0] + block[0] - 1) / block[0], scaleShape[1] == (shape[1] + block[1] - 1) / block[1] else {

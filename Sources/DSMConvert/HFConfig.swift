@@ -37,10 +37,11 @@ public struct HFConfig: @unchecked Sendable {
         return v
     }
 
+    /// A non-negative integer that fits in UInt32 (every size, count and id the converter writes); nil otherwise.
     static func int(_ v: Any?) -> Int? {
         guard let n = v as? NSNumber, !HFConfig.isBool(n) else { return nil }
         let d = n.doubleValue
-        return d == d.rounded() ? n.intValue : nil
+        return d == d.rounded() && d >= 0 && d <= Double(UInt32.max) ? n.intValue : nil
     }
 
     static func double(_ v: Any?) -> Double? {

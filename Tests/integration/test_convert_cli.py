@@ -123,3 +123,31 @@ def test_output_path_is_atomic_and_unknown_outtype_refused(odd_fixture, run_dsm,
     rc, so, se = run_dsm(["convert", str(odd_fixture), "--outtype", "f16", "-o", str(out), "--threads", "2"], timeout=300)
     assert rc == 0 and sha256_file(out) == one, "output must not depend on the thread count"
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["x.gguf"], "only the finished file may remain"
+
+
+def test_chat_template_from_chat_template_jinja(odd_fixture, run_dsm, tmp_path):
+    """Recent transformers save the chat template as chat_template.jinja; gguf-py then uses that file."""
+    d = damaged_copy(odd_fixture, tmp_path / "tiny-qwen2-odd")
+    cfg = json.loads((d / "tokenizer_config.json").read_text())
+    template = cfg.pop("chat_template")
+    (d / "tokenizer_config.json").write_text(json.dumps(cfg))
+    (d / "chat_template.jinja").write_text(template)
+    out = tmp_path / "x.gguf"
+    rc, so, se = run_dsm(["convert", str(d), "-o", str(out)], timeout=300)
+    assert rc == 0, fmt(rc, so, se)
+    from gguf import GGUFReader
+    assert GGUFReader(str(out)).fields["tokenizer.chat_template"].parts[-1].tobytes().decode() == template
+
+
+def test_interrupted_store_conversion_leaves_nothing(convert_fixtures, run_dsm, dsm_home):
+    """Ctrl-C in the middle of a conversion (the 307 MB V3 fixture on one thread takes seconds)."""
+    import signal
+    import time
+    p = run_dsm.start(["convert", str(convert_fixtures / "DeepSeek-V3"), "--threads", "1"])
+    time.sleep(0.5)
+    p.send_signal(signal.SIGINT)
+    rc = p.wait(timeout=60)
+    assert rc == 130, f"expected the interrupted conversion to exit 130, got {rc}"
+    left = [q for q in dsm_home.rglob("*") if q.is_file() and q.stat().st_size > 1_000_000]
+    assert not left, f"an interrupted conversion left {left}"
+    assert "interrupted" in Path(p.err_path).read_text()

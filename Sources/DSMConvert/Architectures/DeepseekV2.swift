@@ -60,6 +60,7 @@ public struct DeepseekV2Architecture: ModelArchitecture {
             if let layer = DeepseekV2Architecture.layerIndex(name), layer >= blocks { continue }  // MTP layers
             let source = try matrix(entry, fp8Block: fp8Block)
             if name.contains("mlp.experts."), let layer = DeepseekV2Architecture.layerIndex(name) {
+                guard nExperts > 0 else { throw ConvertError("\(name) is a routed expert but config.json has no n_routed_experts") }
                 experts[layer, default: [:]][name] = source
                 guard experts[layer]!.count >= nExperts * 3 else { continue }
                 for part in ["down_proj", "gate_proj", "up_proj"] {

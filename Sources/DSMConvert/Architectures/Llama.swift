@@ -44,7 +44,7 @@ public struct LlamaArchitecture: ModelArchitecture {
     /// comes from input row h·hd + j·hd/2 + i. For 1-D biases the same map applies to elements.
     static func permuted(_ rows: TensorRows, heads: Int, isVector: Bool) throws -> any RowSource {
         let count = isVector ? rows.rowLength : rows.rowCount
-        guard count % (2 * heads) == 0 else { throw ConvertError("q/k projection with \(count) rows cannot be split into \(heads) heads") }
+        guard heads > 0, count % (2 * heads) == 0 else { throw ConvertError("q/k projection with \(count) rows cannot be split into \(heads) heads") }
         let hd = count / heads
         let map: @Sendable (Int) -> Int = { r in
             let h = r / hd, k = r % hd

@@ -47,7 +47,7 @@ enum DenseTensors {
                 throw ConvertError("tensor \(name) has dtype \(entry.tensor.dtype.rawValue); convert handles F32, F16 and BF16 here")
             }
             guard let mapped = TensorNames.map(name) else {
-                throw ConvertError("cannot map tensor '\(name)' to a GGUF name; is this checkpoint really \(context.config.string("architectures") ?? "the declared architecture")?")
+                throw ConvertError("cannot map tensor '\(name)' to a GGUF name; is this checkpoint really \((context.config.values["architectures"] as? [String])?.first ?? "the declared architecture")?")
             }
             out += try transform(entry, mapped)
         }

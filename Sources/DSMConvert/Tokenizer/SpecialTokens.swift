@@ -10,7 +10,9 @@ struct SpecialTokens {
     private(set) var chatTemplate: String?
     private var types = ["bos", "eos", "unk", "sep", "pad", "cls", "mask"]
 
-    init(tokenizer: [String: Any], tokenizerConfig: [String: Any]?, config: HFConfig, vocabSize: Int) {
+    /// `alternateTemplate`: `chat_template.jinja`, else `chat_template.json`'s template, used when
+    /// tokenizer_config.json has none (as recent transformers versions save it).
+    init(tokenizer: [String: Any], tokenizerConfig: [String: Any]?, config: HFConfig, vocabSize: Int, alternateTemplate: String? = nil) {
         var tc = tokenizerConfig
         let added = (tokenizer["added_tokens"] as? [[String: Any]]) ?? []
         var bos = tc?["bos_token"].flatMap(SpecialTokens.content), cls = tc?["cls_token"].flatMap(SpecialTokens.content)
@@ -77,7 +79,7 @@ struct SpecialTokens {
             }
         }
         if let tc {
-            chatTemplate = tc["chat_template"] as? String
+            chatTemplate = tc["chat_template"] != nil ? tc["chat_template"] as? String : alternateTemplate
             for type in types {
                 if let flag = tc["add_\(type)_token"] as? Bool { setAdd(type, flag, onlyIfAbsent: true) }
                 guard let content = tc["\(type)_token"].flatMap(SpecialTokens.content) else { continue }

@@ -84,7 +84,14 @@ public struct TokenizerConverter {
             GGUFKeyValue("tokenizer.ggml.tokens", .array(.string, tokens)),
             GGUFKeyValue("tokenizer.ggml.token_type", .array(.int32, types)),
         ]
-        let special = SpecialTokens(tokenizer: tokenizer, tokenizerConfig: tokenizerConfig, config: config, vocabSize: vocabSize)
+        var alternate: String?
+        if let data = FileManager.default.contents(atPath: path("chat_template.jinja")) {
+            alternate = String(decoding: data, as: UTF8.self)
+        } else if let json = try loadJSON("chat_template.json", required: false) {
+            alternate = json["chat_template"] as? String
+        }
+        let special = SpecialTokens(tokenizer: tokenizer, tokenizerConfig: tokenizerConfig, config: config, vocabSize: vocabSize,
+                                    alternateTemplate: alternate)
         let merges = try TokenizerConverter.merges(model)
         if !merges.isEmpty { out.append(GGUFKeyValue("tokenizer.ggml.merges", .array(.string, merges.map { .string($0) }))) }
         out += special.keys()

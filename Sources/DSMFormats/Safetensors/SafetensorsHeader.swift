@@ -75,8 +75,10 @@ public struct SafetensorsHeader: Sendable {
             throw SafetensorsError(.unknownDtype, file: file, "tensor '\(name)' has unknown dtype \(dtypeName)")
         }
         func integer(_ v: Any) -> Int? {
-            guard let n = v as? NSNumber, n.doubleValue == n.doubleValue.rounded(), n.doubleValue >= 0 else { return nil }
-            return Int(n.int64Value)
+            // Non-negative integers that fit in Int only: a huge value must not wrap around.
+            guard let n = v as? NSNumber, n.doubleValue >= 0, n.doubleValue == n.doubleValue.rounded(), n.doubleValue < 9.2e18,
+                  let i = Int(exactly: n.uint64Value), NSNumber(value: n.uint64Value) == n else { return nil }
+            return i
         }
         let shape = shapeAny.compactMap(integer)
         let offsets = offsetsAny.compactMap(integer)
