@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "DSMFormats", dependencies: ["DSMSystem"], swiftSettings: strict),
         // `dsm convert`: safetensors checkpoints to GGUF, one file per architecture, tokenizer conversion.
         .target(name: "DSMConvert", dependencies: ["DSMFormats", "DSMSystem"], swiftSettings: strict),
+        // `dsm quantize` (in progress): ggml block formats, reference quantizers first.
+        .target(name: "DSMQuant", dependencies: ["DSMFormats"], swiftSettings: strict),
         // Content-addressed blobs, manifests, locks, atomic writes.
         .target(name: "DSMStore", dependencies: ["DSMSystem"], swiftSettings: strict),
         // The model catalog (registry/*.json, compiled in).
@@ -56,5 +58,6 @@ let package = Package(
         .testTarget(name: "DSMCatalogTests", dependencies: ["DSMCatalog"], swiftSettings: strict),
         .testTarget(name: "DSMFormatsTests", dependencies: ["DSMFormats", "DSMSystem"], swiftSettings: strict),
         .testTarget(name: "DSMConvertTests", dependencies: ["DSMConvert", "DSMFormats"], swiftSettings: strict),
+        .testTarget(name: "DSMQuantTests", dependencies: ["DSMQuant"], resources: [.copy("Vectors")], swiftSettings: strict),
     ]
 )
