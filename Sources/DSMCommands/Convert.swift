@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import DSMConvert
 import DSMStore
+import DSMSystem
 import DSMPull
 import DSMFormats
 
@@ -59,15 +60,16 @@ struct Convert: ParsableCommand {
             }
             if !quiet && Console.stderrIsTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
             var registered: String?
-            if output == nil {
+            let sha256 = output == nil || global.json ? try FileHasher.sha256(path: result.path) : nil
+            if output == nil, let sha256 {
                 let name = try ConvertInput.registeredName(input: input, fileType: result.fileType)
-                registered = try ConvertInput.register(result, name: name, input: input, store: store)
+                registered = try ConvertInput.register(result, sha256: sha256, name: name, input: input, store: store)
             }
             let seconds = Date().timeIntervalSince(started)
             if global.json {
-                try Console.json(ConvertReport(path: registered.map { _ in store.blobPath(result.sha256) } ?? result.path, name: registered,
+                try Console.json(ConvertReport(path: registered.map { _ in store.blobPath(sha256!) } ?? result.path, name: registered,
                                                architecture: result.architecture, fileType: result.fileType.rawValue, tensors: result.tensorCount,
-                                               bytes: result.bytes, sha256: result.sha256, seconds: seconds))
+                                               bytes: result.bytes, sha256: sha256 ?? "", seconds: seconds))
             } else if !global.quiet {
                 let resolved = result.fileType == .allF32 ? "f32" : (result.fileType == .mostlyF16 ? "f16" : "bf16")
                 Console.error("converted \(source) (\(result.architecture)) to \(resolved): \(result.tensorCount) tensors, \(ByteFormat.string(Int64(result.bytes))), "
@@ -105,21 +107,15 @@ struct ConvertReport: Codable {
 final class ConvertCleanup: @unchecked Sendable {
     let destination: String
     let removeDestination: Bool
-    private var sources: [any DispatchSourceSignal] = []
+    private var trap: SignalTrap?
 
     init(destination: String, removeDestination: Bool) {
         self.destination = destination
         self.removeDestination = removeDestination
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { [self] in
-                removeAll()
-                Console.error("convert: interrupted; nothing was written")
-                exit(130)
-            }
-            source.resume()
-            sources.append(source)
+        trap = SignalTrap { [self] in
+            removeAll()
+            Console.error("convert: interrupted; nothing was written")
+            exit(130)
         }
     }
 

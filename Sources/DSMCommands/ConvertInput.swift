@@ -36,14 +36,14 @@ struct ConvertInput {
     }
 
     /// Moves the converted file into the store and records it under `name`.
-    static func register(_ result: Converter.Result, name: ModelName, input: ConvertInput, store: Store) throws -> String {
+    static func register(_ result: Converter.Result, sha256: String, name: ModelName, input: ConvertInput, store: Store) throws -> String {
         let resolved = result.fileType.outTypeName
-        try store.adoptBlob(from: result.path, sha256: result.sha256)
+        try store.adoptBlob(from: result.path, sha256: sha256)
         try store.syncBlobs()
         let manifest = Manifest(name: name.description, kind: "gguf",
                                 source: .init(endpoint: "dsm convert", repo: input.sourceName?.description ?? input.directory,
                                               revision: "outtype=\(resolved)", commit: input.sourceManifest ?? "local"),
-                                files: [.init(path: "model.gguf", size: Int64(result.bytes), sha256: result.sha256, gitOid: nil, lfs: true)],
+                                files: [.init(path: "model.gguf", size: Int64(result.bytes), sha256: sha256, gitOid: nil, lfs: true)],
                                 createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(DSM.version)")
         try store.writeManifest(manifest, for: name)
         return name.description

@@ -1,21 +1,26 @@
 import Foundation
 import DSMTransfer
 
-/// Turns SIGINT and SIGTERM into a cancellation, so an interrupted pull checkpoints its progress and
-/// exits cleanly (a second Ctrl-C still exits at once through the default action).
+/// Runs `handler` on SIGINT or SIGTERM instead of dying at once, so a command can save progress or clean up
+/// (a second signal still takes the default action and ends the process).
 final class SignalTrap: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
 
-    init(cancel: CancellationFlag) {
+    init(_ handler: @escaping @Sendable () -> Void) {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                cancel.cancel()
                 signal(sig, SIG_DFL)
+                handler()
             }
             source.resume()
             sources.append(source)
         }
+    }
+
+    /// Turns the signal into a cancellation: an interrupted pull checkpoints its progress and exits cleanly.
+    convenience init(cancel: CancellationFlag) {
+        self.init { cancel.cancel() }
     }
 }

@@ -26,7 +26,6 @@ public struct Converter: Sendable {
         public var fileType: GGUFFileType
         public var tensorCount: Int
         public var bytes: Int
-        public var sha256: String
     }
 
     /// Plans the output of `directory` without writing anything (metadata and tensor list).
@@ -65,7 +64,8 @@ public struct Converter: Sendable {
             progress?(done.add(n), total)
         }
         try writer.commit()
-        return Result(path: output, architecture: arch, fileType: fileType, tensorCount: tensors.count, bytes: total,
-                      sha256: try FileHasher.sha256(path: output))
+        // The caller hashes the file only when it needs the digest (registration, --json): re-reading a large
+        // GGUF costs a good part of the conversion time.
+        return Result(path: output, architecture: arch, fileType: fileType, tensorCount: tensors.count, bytes: total)
     }
 }

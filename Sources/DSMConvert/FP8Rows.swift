@@ -47,13 +47,7 @@ public struct FP8Rows: RowSource, @unchecked Sendable {
     }
 
     public func rows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
-        var k = 0
-        for r in range {
-            for c in 0..<rowLength {
-                out[k] = value(r, c)
-                k += 1
-            }
-        }
+        fillRows(range, into: out, value: value)
     }
 }
 

@@ -112,10 +112,8 @@ public struct GeneralMetadata {
             }
             for (field, key) in [(\Fields.name, "name"), (\.author, "author"), (\.version, "version"), (\.organization, "organization"),
                                  (\.description, "description"), (\.finetune, "finetune"), (\.basename, "basename"), (\.sizeLabel, "size_label"),
-                                 (\.sourceURL, "url"), (\.sourceDOI, "doi"), (\.sourceUUID, "uuid"), (\.sourceRepoURL, "repo_url")] {
-                use(field, key)
-            }
-            for (field, key) in [(\Fields.name, "model_name"), (\.author, "model_author"), (\.version, "model_version"),
+                                 (\.sourceURL, "url"), (\.sourceDOI, "doi"), (\.sourceUUID, "uuid"), (\.sourceRepoURL, "repo_url"),
+                                 (\.name, "model_name"), (\.author, "model_author"), (\.version, "model_version"),
                                  (\.organization, "model_organization"), (\.description, "model_description"), (\.finetune, "model_finetune"),
                                  (\.basename, "model_basename"), (\.sizeLabel, "model_size_label"), (\.sourceURL, "model_url"),
                                  (\.sourceDOI, "model_doi"), (\.sourceUUID, "model_uuid"), (\.sourceRepoURL, "model_repo_url"),

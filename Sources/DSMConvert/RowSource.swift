@@ -139,6 +139,14 @@ public struct GatheredRows: RowSource {
     public let value: @Sendable (Int, Int) -> Float
 
     public func rows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
+        fillRows(range, into: out, value: value)
+    }
+}
+
+extension RowSource {
+    /// Writes rows `range` element by element from `value(row, column)`.
+    @inline(__always)
+    func fillRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>, value: (Int, Int) -> Float) {
         var k = 0
         for r in range {
             for c in 0..<rowLength {

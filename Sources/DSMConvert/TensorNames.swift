@@ -37,8 +37,8 @@ public enum TensorNames {
 
     /// The block index of `model.layers.N.…`, if any.
     public static func blockIndex(_ name: String) -> Int? {
-        let parts = name.split(separator: ".")
-        return parts.first(where: { $0.allSatisfy(\.isNumber) }).flatMap { Int($0) }
+        guard name.hasPrefix("model.layers.") else { return nil }
+        return Int(name.dropFirst("model.layers.".count).prefix { $0.isNumber })
     }
 
     /// Maps a Hugging Face tensor name; nil when the name is not one these architectures use.

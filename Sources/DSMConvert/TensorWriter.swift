@@ -36,7 +36,9 @@ public struct TensorWriter: Sendable {
         let next = Counter()
         // Chunks left per tensor: when a tensor's last chunk is written, its mapped source pages are released,
         // so resident memory does not grow with the model (the page cache keeps the data for other readers).
-        let remaining = (0..<plan.count).map { i in Counter(start: work.filter { $0.tensor == i }.count) }
+        var perTensor = [Int](repeating: 0, count: plan.count)
+        for c in work { perTensor[c.tensor] += 1 }
+        let remaining = perTensor.map { Counter(start: $0) }
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
             var floats = [Float]()
             var bytes = [UInt8]()

@@ -51,7 +51,7 @@ def test_pulled_model_is_converted_and_registered(run_dsm, dsm_home):
     assert shown["source"]["commit"] == pulled["manifest"], "provenance must name the source manifest digest"
     assert shown["source"]["revision"] == "outtype=bf16" and shown["tool"].startswith("dsm ")
     assert shown["files"][0]["sha256"] == report["sha256"]
-    assert not list((dsm_home / "tmp").glob("*")) if (dsm_home / "tmp").exists() else True
+    assert not list((dsm_home / "partials").glob("convert.tmp-*")), "the working file must be adopted, not left behind"
     from gguf import GGUFReader
     r = GGUFReader(report["path"])
     assert r.fields["general.architecture"].parts[-1].tobytes() == b"qwen2"

@@ -57,9 +57,9 @@ public struct DeepseekV2Architecture: ModelArchitecture {
             let name = entry.tensor.name
             if name.hasSuffix("_scale_inv") || name.hasSuffix(".activation_scale") || name.hasSuffix("_activation_scale") { continue }
             if tied && (name == "lm_head.weight" || name == "model.lm_head.weight") { continue }
-            if let layer = DeepseekV2Architecture.layerIndex(name), layer >= blocks { continue }  // MTP layers
+            if let layer = TensorNames.blockIndex(name), layer >= blocks { continue }  // MTP layers
             let source = try matrix(entry, fp8Block: fp8Block)
-            if name.contains("mlp.experts."), let layer = DeepseekV2Architecture.layerIndex(name) {
+            if name.contains("mlp.experts."), let layer = TensorNames.blockIndex(name) {
                 guard nExperts > 0 else { throw ConvertError("\(name) is a routed expert but config.json has no n_routed_experts") }
                 experts[layer, default: [:]][name] = source
                 guard experts[layer]!.count >= nExperts * 3 else { continue }
@@ -78,7 +78,7 @@ public struct DeepseekV2Architecture: ModelArchitecture {
                 experts[layer] = nil
                 continue
             }
-            if name.hasSuffix("kv_b_proj.weight"), let layer = DeepseekV2Architecture.layerIndex(name) {
+            if name.hasSuffix("kv_b_proj.weight"), let layer = TensorNames.blockIndex(name) {
                 out += try splitKVB(source, layer: layer, heads: heads, nope: nope, vDim: vDim)
                 continue
             }
@@ -127,11 +127,6 @@ public struct DeepseekV2Architecture: ModelArchitecture {
     static func fp8BlockSize(_ c: HFConfig) -> [Int]? {
         guard let q = c.dict("quantization_config"), q["quant_method"] as? String == "fp8" else { return nil }
         return (q["weight_block_size"] as? [Any])?.compactMap(HFConfig.int)
-    }
-
-    static func layerIndex(_ name: String) -> Int? {
-        guard name.hasPrefix("model.layers.") else { return nil }
-        return Int(name.dropFirst("model.layers.".count).prefix { $0.isNumber })
     }
 }
 

@@ -27,9 +27,4 @@ public final class SafetensorsFile: @unchecked Sendable {
     public func data(_ tensor: SafetensorsHeader.Tensor) -> UnsafeRawBufferPointer {
         mapping.slice(header.dataOffset + tensor.begin, tensor.byteCount)
     }
-
-    /// Releases the pages of a tensor already converted (keeps resident memory flat on huge shards).
-    public func release(_ tensor: SafetensorsHeader.Tensor) {
-        mapping.advise(header.dataOffset + tensor.begin, tensor.byteCount, sequential: false)
-    }
 }

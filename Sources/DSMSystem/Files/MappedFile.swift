@@ -39,14 +39,6 @@ public final class MappedFile: @unchecked Sendable {
         precondition(offset >= 0 && count >= 0 && offset + count <= size, "slice out of bounds")
         return UnsafeRawBufferPointer(start: base.map { $0 + offset }, count: count)
     }
-
-    /// Tells the kernel the range is read sequentially (`madvise`), or no longer needed.
-    public func advise(_ offset: Int, _ count: Int, sequential: Bool) {
-        guard let base, count > 0 else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = offset / page * page
-        _ = madvise(base + start, count + (offset - start), sequential ? MADV_SEQUENTIAL : MADV_DONTNEED)
-    }
 }
 
 /// Page-cache hints for memory-mapped data.

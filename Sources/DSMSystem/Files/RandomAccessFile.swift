@@ -71,9 +71,4 @@ public final class RandomAccessFile: @unchecked Sendable {
         let rc = posix_fallocate(fd, 0, off_t(length))
         if rc == ENOSPC { throw SystemError(call: "posix_fallocate", code: rc, path: path) }
     }
-
-    /// Hints the kernel that the range will not be needed again soon (`posix_fadvise DONTNEED`).
-    public func dropCache(offset: Int64, length: Int64) {
-        _ = posix_fadvise(fd, off_t(offset), off_t(length), Int32(POSIX_FADV_DONTNEED))
-    }
 }
