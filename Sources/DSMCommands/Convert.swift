@@ -109,12 +109,12 @@ final class ConvertCleanup: @unchecked Sendable {
     let removeDestination: Bool
     private var trap: SignalTrap?
 
-    init(destination: String, removeDestination: Bool) {
+    init(destination: String, removeDestination: Bool, command: String = "convert") {
         self.destination = destination
         self.removeDestination = removeDestination
         trap = SignalTrap { [self] in
             removeAll()
-            Console.error("convert: interrupted; nothing was written")
+            Console.error("\(command): interrupted; nothing was written")
             exit(130)
         }
     }

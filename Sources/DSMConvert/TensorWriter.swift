@@ -6,12 +6,21 @@ import DSMSystem
 /// chunks of about `chunkBytes` of output, so memory stays flat whatever the model size, and every chunk
 /// is written at its own offset (`pwrite`), so the order of completion does not matter.
 public struct TensorWriter: Sendable {
+    /// Encodes float32 values into a storage type: `(values, count, type, output)`.
+    public typealias Encoder = @Sendable (UnsafePointer<Float>, Int, GGMLType, UnsafeMutableRawPointer) -> Void
+
     public var threads: Int
     public var chunkBytes: Int
+    /// Most float32 values staged per chunk (bounds memory when the output type is small, as quantized types are).
+    public var chunkElements: Int
+    public var encode: Encoder
 
-    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, chunkBytes: Int = 8 << 20) {
+    public init(threads: Int = ProcessInfo.processInfo.activeProcessorCount, chunkBytes: Int = 8 << 20, chunkElements: Int = 2 << 20,
+                encode: @escaping Encoder = { RowEncoder.encode($0, count: $1, as: $2, into: $3) }) {
         self.threads = max(1, threads)
         self.chunkBytes = chunkBytes
+        self.chunkElements = chunkElements
+        self.encode = encode
     }
 
     struct Chunk {
@@ -19,12 +28,14 @@ public struct TensorWriter: Sendable {
         var rows: Range<Int>
     }
 
-    /// Writes every tensor; `progress` is called (from worker threads) with output bytes done.
-    public func write(_ plan: [PlannedTensor], to writer: GGUFFileWriter, progress: (@Sendable (Int) -> Void)? = nil) throws {
+    /// Writes every tensor; `progress` is called (from worker threads) with output bytes done, `finished` with
+    /// the index of each tensor whose last chunk is written. Tensors with `raw` bytes are copied as they are.
+    public func write(_ plan: [PlannedTensor], to writer: GGUFFileWriter, progress: (@Sendable (Int) -> Void)? = nil,
+                      finished: (@Sendable (Int) -> Void)? = nil) throws {
         var chunks: [Chunk] = []
         for (i, t) in plan.enumerated() {
             let rowBytes = max(1, t.type.byteCount(elements: t.source.rowLength))
-            let step = max(1, chunkBytes / rowBytes)
+            let step = max(1, min(chunkBytes / rowBytes, t.raw == nil ? chunkElements / max(1, t.source.rowLength) : .max))
             var r = 0
             while r < t.source.rowCount {
                 chunks.append(Chunk(tensor: i, rows: r..<min(t.source.rowCount, r + step)))
@@ -48,6 +59,18 @@ public struct TensorWriter: Sendable {
                 let n = chunk.rows.count * t.source.rowLength
                 let outBytes = t.type.byteCount(elements: n)
                 if bytes.count < outBytes { bytes = [UInt8](repeating: 0, count: outBytes) }
+                let offset = t.type.byteCount(elements: chunk.rows.lowerBound * t.source.rowLength)
+                if let raw = t.raw {
+                    do {
+                        try writer.write(tensor: chunk.tensor, at: offset, UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + outBytes)]))
+                        progress?(outBytes)
+                    } catch {
+                        failure.set(error)
+                    }
+                    MemoryAdvice.release(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + outBytes)]))
+                    if remaining[chunk.tensor].add(-1) == 0 { finished?(chunk.tensor) }
+                    continue
+                }
                 bytes.withUnsafeMutableBytes { out in
                     if let (src, dtype) = t.source.contiguous, ElementConverter.supports(from: dtype, to: t.type) {
                         let width = dtype.bits / 8
@@ -58,40 +81,42 @@ public struct TensorWriter: Sendable {
                         if floats.count < n { floats = [Float](repeating: 0, count: n) }
                         floats.withUnsafeMutableBufferPointer { f in
                             t.source.rows(chunk.rows, into: f.baseAddress!)
-                            RowEncoder.encode(f.baseAddress!, count: n, as: t.type, into: out.baseAddress!)
+                            encode(f.baseAddress!, n, t.type, out.baseAddress!)
                         }
                     }
                 }
                 do {
-                    let offset = t.type.byteCount(elements: chunk.rows.lowerBound * t.source.rowLength)
                     try bytes.withUnsafeBytes { try writer.write(tensor: chunk.tensor, at: offset, UnsafeRawBufferPointer(rebasing: $0[..<outBytes])) }
                     progress?(outBytes)
                 } catch {
                     failure.set(error)
                 }
                 t.source.backing(rows: chunk.rows).forEach(MemoryAdvice.release)
-                if remaining[chunk.tensor].add(-1) == 0 { t.source.backing.forEach(MemoryAdvice.release) }
+                if remaining[chunk.tensor].add(-1) == 0 {
+                    t.source.backing.forEach(MemoryAdvice.release)
+                    finished?(chunk.tensor)
+                }
             }
         }
         if let error = failure.error { throw error }
     }
 }
 
-final class FailureBox: @unchecked Sendable {
+public final class FailureBox: @unchecked Sendable {
     private let lock = NSLock()
     private var stored: (any Error)?
     var error: (any Error)? { lock.lock(); defer { lock.unlock() }; return stored }
     func set(_ e: any Error) { lock.lock(); if stored == nil { stored = e }; lock.unlock() }
 }
 
-final class Counter: @unchecked Sendable {
+public final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var value: Int
 
-    init(start: Int = 0) { value = start }
+    public init(start: Int = 0) { value = start }
 
     /// Adds `n`; returns the new total.
-    func add(_ n: Int) -> Int {
+    public func add(_ n: Int) -> Int {
         lock.lock()
         defer { lock.unlock() }
         value += n

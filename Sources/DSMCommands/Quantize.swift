@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import DSMFormats
+import DSMQuant
+import DSMStore
+import DSMSystem
+import DSMPull
+
+/// `dsm quantize`: GGUF or safetensors → a quantized GGUF with llama-quantize's mixes and bytes.
+struct Quantize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Quantize a model to Q4_K_M, Q8_0 or another llama.cpp type, byte-identical to llama-quantize.",
+        discussion: """
+        SOURCE is a stored model (a pulled checkpoint is quantized in one pass, no intermediate file), a .gguf file \
+        (F32/F16/BF16, e.g. from dsm convert or llama.cpp), or a checkpoint folder; without SOURCE, the most recently \
+        pulled model. Without -o the result is registered in the store as NAME-TYPE (deepseek-r1:7b-q4_K_M).
+        Types: \(QuantFileType.allCases.map(\.rawValue).joined(separator: ", ")).
+        """
+    )
+
+    @Argument(help: "A stored model, a .gguf file or a checkpoint folder (default: the latest pull).")
+    var source: String?
+
+    @Flag(name: .customLong("q4"), help: "Q4_K_M (4-bit k-quant mix; what Ollama ships by default).")
+    var q4 = false
+
+    @Flag(name: .customLong("q8"), help: "Q8_0 (8-bit, nearly lossless).")
+    var q8 = false
+
+    @Option(name: .customLong("type"), help: "The file type by name, e.g. Q5_K_M, Q6_K, Q4_0.")
+    var typeName: String?
+
+    @Option(name: [.short, .customLong("output")], help: "Write the GGUF to this path instead of the store.")
+    var output: String?
+
+    @Option(name: .long, help: "Worker threads (default: all cores).")
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Flag(name: .customLong("dry-run"), help: "Print every tensor's chosen type and the final size; write nothing.")
+    var dryRun = false
+
+    @Flag(name: .customLong("allow-requantize"), help: "Accept an input that is already quantized (loses quality).")
+    var allowRequantize = false
+
+    @OptionGroup var global: GlobalOptions
+
+    func validate() throws {
+        let chosen = [q4, q8, typeName != nil].filter { $0 }.count
+        guard chosen == 1 else { throw ValidationError("choose one type: --q4 (Q4_K_M), --q8 (Q8_0) or --type NAME") }
+        if let typeName, QuantFileType(name: typeName) == nil {
+            throw ValidationError("unknown type '\(typeName)'; valid types: \(QuantFileType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard (1...256).contains(threads) else { throw ValidationError("--threads must be between 1 and 256") }
+    }
+
+    var fileType: QuantFileType { q4 ? .q4_K_M : (q8 ? .q8_0 : QuantFileType(name: typeName!)!) }
+
+    func run() throws {
+        let store = global.store
+        let quantizer = Quantizer(fileType: fileType, threads: threads, allowRequantize: allowRequantize)
+        var cleanupRef: ConvertCleanup?
+        do {
+            let input = try QuantizeInput.resolve(source, store: store)
+            let started = Date()
+            let plan: QuantizePlan
+            var gguf: GGUFFile?
+            switch input {
+            case .gguf(let path, _, _, _):
+                gguf = try GGUFFile(path: path)
+                plan = try quantizer.plan(gguf: gguf!)
+            case .checkpoint(let c):
+                plan = try quantizer.plan(checkpoint: c.directory, resolve: c.resolve)
+            }
+            if dryRun { return try report(plan, input: input) }
+            if output == nil { try store.prepare() }
+            let destination = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+                ?? store.partialsDirectory + "/quantize.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).gguf"
+            try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let cleanup = ConvertCleanup(destination: destination, removeDestination: output == nil, command: "quantize")
+            cleanupRef = cleanup
+            let display = global.quiet || global.json || !Console.stderrIsTerminal ? nil : QuantizeProgress(tensorCount: plan.tensors.count)
+            let bytes = try quantizer.write(plan, to: destination) { display?.update($0) }
+            display?.finish()
+            withExtendedLifetime(gguf) {}
+            var registered: String?
+            let sha256 = output == nil || global.json ? try FileHasher.sha256(path: destination) : nil
+            if output == nil, let sha256 {
+                let name = try input.registeredName(fileType)
+                try store.adoptBlob(from: destination, sha256: sha256)
+                try store.syncBlobs()
+                let manifest = Manifest(name: name.description, kind: "gguf",
+                                        source: .init(endpoint: "dsm quantize", repo: input.label,
+                                                      revision: "file_type=\(fileType.rawValue)", commit: try input.digest()),
+                                        files: [.init(path: "model.gguf", size: Int64(bytes), sha256: sha256, gitOid: nil, lfs: true)],
+                                        createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(DSM.version)")
+                try store.writeManifest(manifest, for: name)
+                registered = name.description
+            }
+            let seconds = Date().timeIntervalSince(started)
+            let bpw = Double(plan.bytesOut) * 8 / Double(max(1, plan.elements))
+            if global.json {
+                try Console.json(QuantizeReport(path: registered.map { _ in store.blobPath(sha256!) } ?? destination, name: registered,
+                                                fileType: fileType.rawValue, tensors: plan.tensors.count, bytesIn: plan.bytesIn,
+                                                bytes: bytes, bitsPerWeight: bpw, fallbacks: plan.fallbackCount, sha256: sha256 ?? "",
+                                                seconds: seconds, kernels: QuantKernels.selected, threads: threads))
+            } else if !global.quiet {
+                for e in plan.entries where e.fallback != nil { Console.error("note: \(e.name): \(e.fallback!)") }
+                Console.error("quantized \(input.label) to \(fileType.rawValue): \(plan.tensors.count) tensors, "
+                    + "\(ByteFormat.string(Int64(plan.bytesIn))) → \(ByteFormat.string(Int64(bytes))) "
+                    + String(format: "(%.2f bits per weight), %.1f s", bpw, seconds))
+                Console.out(registered ?? destination)
+            }
+        } catch let error as ValidationError {
+            cleanupRef?.removeAll()
+            throw error
+        } catch {
+            cleanupRef?.removeAll()
+            Console.error("error: \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// `--dry-run`: every tensor's type and size, and the totals.
+    func report(_ plan: QuantizePlan, input: QuantizeInput) throws {
+        let bpw = Double(plan.bytesOut) * 8 / Double(max(1, plan.elements))
+        if global.json {
+            try Console.json(QuantizeDryRun(source: input.label, fileType: fileType.rawValue, bytesIn: plan.bytesIn, bytes: plan.bytesOut,
+                                            bitsPerWeight: bpw, tensors: plan.entries.map {
+                                                .init(name: $0.name, shape: $0.dimensions, from: $0.from.name, type: $0.to.name,
+                                                      bytes: $0.bytesOut, fallback: $0.fallback)
+                                            }))
+            return
+        }
+        for (i, e) in plan.entries.enumerated() {
+            let shape = "[" + e.dimensions.map(String.init).joined(separator: ", ") + "]"
+            let note = e.fallback.map { "  (fallback: \($0))" } ?? ""
+            Console.out(String(format: "[%4d/%4d] %-36@ %-22@ %5@ → %-5@ %10@", i + 1, plan.entries.count, e.name as NSString,
+                               shape as NSString, e.from.name as NSString, e.to.name as NSString,
+                               ByteFormat.string(Int64(e.bytesOut)) as NSString) + note)
+        }
+        var counts: [String: Int] = [:]
+        for e in plan.entries { counts[e.to.name.lowercased(), default: 0] += 1 }
+        let mix = counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+        Console.out("\(fileType.rawValue): \(ByteFormat.string(Int64(plan.bytesIn))) → \(ByteFormat.string(Int64(plan.bytesOut))) "
+            + String(format: "(%.2f bits per weight); %@; nothing written", bpw, mix as NSString))
+    }
+}
+
+/// What `dsm quantize --json` prints.
+struct QuantizeReport: Codable {
+    var path: String
+    var name: String?
+    var fileType: String
+    var tensors: Int
+    var bytesIn: Int
+    var bytes: Int
+    var bitsPerWeight: Double
+    var fallbacks: Int
+    var sha256: String
+    var seconds: Double
+    var kernels: String
+    var threads: Int
+    enum CodingKeys: String, CodingKey {
+        case path, name, fileType = "file_type", tensors, bytesIn = "bytes_in", bytes, bitsPerWeight = "bits_per_weight"
+        case fallbacks, sha256, seconds, kernels, threads
+    }
+}
+
+/// What `dsm quantize --dry-run --json` prints.
+struct QuantizeDryRun: Codable {
+    struct Tensor: Codable {
+        var name: String
+        var shape: [Int]
+        var from: String
+        var type: String
+        var bytes: Int
+        var fallback: String?
+    }
+    var source: String
+    var fileType: String
+    var bytesIn: Int
+    var bytes: Int
+    var bitsPerWeight: Double
+    var tensors: [Tensor]
+    enum CodingKeys: String, CodingKey {
+        case source, fileType = "file_type", bytesIn = "bytes_in", bytes, bitsPerWeight = "bits_per_weight", tensors
+    }
+}
+
+/// The terminal progress line: tensors done, the last finished tensor, bytes written.
+final class QuantizeProgress: @unchecked Sendable {
+    private let lock = NSLock()
+    private let tensorCount: Int
+    private var lastDraw = Date.distantPast
+
+    init(tensorCount: Int) { self.tensorCount = tensorCount }
+
+    func update(_ p: Quantizer.Progress) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard Date().timeIntervalSince(lastDraw) > 0.1 || p.tensorsDone == tensorCount else { return }
+        lastDraw = Date()
+        let pct = p.bytesTotal > 0 ? 100 * p.bytesDone / p.bytesTotal : 0
+        let last = p.lastTensor.map { " " + $0 } ?? ""
+        FileHandle.standardError.write(Data("\r\u{1B}[Kquantize: [\(p.tensorsDone)/\(tensorCount)] \(pct)% \(ByteFormat.string(Int64(p.bytesDone))) / \(ByteFormat.string(Int64(p.bytesTotal)))\(last)".utf8))
+    }
+
+    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
+}

@@ -1,0 +1,65 @@
+import Foundation
+import DSMConvert
+import DSMFormats
+import DSMSystem
+
+/// `dsm quantize`: a GGUF file (F32/F16/BF16, or quantized with `allowRequantize`) or a safetensors checkpoint
+/// (in one pass, as `dsm convert` + quantize would) → a GGUF file laid out as llama-quantize writes it, with
+/// every tensor's bytes equal to llama-quantize's. Streams: memory-mapped input, chunked output on all cores,
+/// a temp file renamed into place only when complete.
+public struct Quantizer: Sendable {
+    public var fileType: QuantFileType
+    public var threads: Int
+    public var allowRequantize: Bool
+
+    public init(fileType: QuantFileType, threads: Int = ProcessInfo.processInfo.activeProcessorCount, allowRequantize: Bool = false) {
+        self.fileType = fileType
+        self.threads = threads
+        self.allowRequantize = allowRequantize
+    }
+
+    /// Plans the quantization of a GGUF file.
+    public func plan(gguf file: GGUFFile) throws -> QuantizePlan {
+        let inputs = file.tensors.map { t in
+            QuantizeInputTensor(descriptor: TensorDescriptor(name: t.name, dimensions: t.dimensions.map { Int($0) }, type: t.type),
+                                rows: GGUFTensorRows(file: file, tensor: t),
+                                stored: UnsafeRawBufferPointerBox(file.data(t), owner: file))
+        }
+        return try QuantizePlan(kvs: file.kvs, tensors: inputs, fileType: fileType, allowRequantize: allowRequantize)
+    }
+
+    /// Plans the one-pass quantization of a checkpoint folder: the tensors `dsm convert --outtype auto` would
+    /// write, quantized from the values that file would hold.
+    public func plan(checkpoint directory: String, resolve: @escaping @Sendable (String) -> String? = { _ in nil }) throws -> QuantizePlan {
+        let converted = try Converter(outType: .auto, threads: threads).plan(directory: directory, resolve: resolve)
+        let inputs = converted.tensors.map { t in
+            QuantizeInputTensor(descriptor: TensorDescriptor(name: t.name, dimensions: t.dimensions, type: t.type),
+                                rows: t.type == .f32 ? t.source : StoredValueRows(base: t.source, storage: t.type), stored: nil)
+        }
+        return try QuantizePlan(kvs: converted.kvs, tensors: inputs, fileType: fileType, allowRequantize: false)
+    }
+
+    /// Progress of a running quantization.
+    public struct Progress: Sendable {
+        public var bytesDone: Int
+        public var bytesTotal: Int
+        public var tensorsDone: Int
+        public var lastTensor: String?
+    }
+
+    /// Writes `plan` to `output` (atomically); returns the file size.
+    @discardableResult
+    public func write(_ plan: QuantizePlan, to output: String, progress: (@Sendable (Progress) -> Void)? = nil) throws -> Int {
+        let writer = try GGUFFileWriter(destination: output, kvs: plan.kvs, tensors: plan.tensors.map(\.info))
+        let total = writer.totalSize
+        let bytes = Counter(), tensors = Counter()
+        let names = plan.tensors.map(\.name)
+        try TensorWriter(threads: threads, encode: QuantKernels.encode).write(plan.tensors, to: writer, progress: { n in
+            progress?(Progress(bytesDone: bytes.add(n), bytesTotal: total, tensorsDone: tensors.add(0), lastTensor: nil))
+        }, finished: { i in
+            progress?(Progress(bytesDone: bytes.add(0), bytesTotal: total, tensorsDone: tensors.add(1), lastTensor: names[i]))
+        })
+        try writer.commit()
+        return total
+    }
+}

@@ -1,0 +1,1 @@
+../DSMQuantKernels/BlockQuantizer.swift
