@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import DSMConvert
 import DSMFormats
 import DSMQuant
 import DSMStore
@@ -61,6 +62,12 @@ struct Quantize: ParsableCommand {
         var cleanupRef: ConvertCleanup?
         do {
             let input = try QuantizeInput.resolve(source, store: store)
+            // `dsm quantize X-bf16 --type BF16` would register X-bf16 again: the result would replace its own input
+            // (and name as its source a manifest that no longer exists).
+            if output == nil && !dryRun, case .gguf(_, let stored?, _, _) = input, try input.registeredName(fileType) == stored {
+                throw CommandFailure(message: "quantizing \(stored) to \(fileType.rawValue) would register the result as \(stored), "
+                    + "replacing the model it is made from; write it to a file with -o instead")
+            }
             let started = Date()
             let plan: QuantizePlan
             var gguf: GGUFFile?
@@ -120,29 +127,38 @@ struct Quantize: ParsableCommand {
         }
     }
 
-    /// `--dry-run`: every tensor's type and size, and the totals.
+    /// `--dry-run`: every tensor's type and size, and the totals. `bytes` is the size of the file the same command
+    /// would write (header included, as in `--json` of a real run); the tensor sizes add up to `tensor_bytes`.
     func report(_ plan: QuantizePlan, input: QuantizeInput) throws {
         let bpw = Double(plan.bytesOut) * 8 / Double(max(1, plan.elements))
+        let (laid, dataSize) = GGUFLayout.assignOffsets(plan.tensors.map(\.info))
+        let fileBytes = GGUFEncoder.header(kvs: plan.kvs, tensors: laid).count + dataSize
         if global.json {
-            try Console.json(QuantizeDryRun(source: input.label, fileType: fileType.rawValue, bytesIn: plan.bytesIn, bytes: plan.bytesOut,
-                                            bitsPerWeight: bpw, tensors: plan.entries.map {
+            try Console.json(QuantizeDryRun(source: input.label, fileType: fileType.rawValue, bytesIn: plan.bytesIn, bytes: fileBytes,
+                                            tensorBytes: plan.bytesOut, bitsPerWeight: bpw, tensors: plan.entries.map {
                                                 .init(name: $0.name, shape: $0.dimensions, from: $0.from.name, type: $0.to.name,
                                                       bytes: $0.bytesOut, fallback: $0.fallback)
                                             }))
             return
         }
+        // Swift's String(format:) ignores field widths for %@ on Linux, so the columns are padded here.
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        let width = plan.entries.map(\.name.count).max() ?? 0
+        let count = String(plan.entries.count)
         for (i, e) in plan.entries.enumerated() {
             let shape = "[" + e.dimensions.map(String.init).joined(separator: ", ") + "]"
             let note = e.fallback.map { "  (fallback: \($0))" } ?? ""
-            Console.out(String(format: "[%4d/%4d] %-36@ %-22@ %5@ → %-5@ %10@", i + 1, plan.entries.count, e.name as NSString,
-                               shape as NSString, e.from.name as NSString, e.to.name as NSString,
-                               ByteFormat.string(Int64(e.bytesOut)) as NSString) + note)
+            let size = ByteFormat.string(Int64(e.bytesOut))
+            let index = String(repeating: " ", count: count.count - String(i + 1).count) + String(i + 1)
+            Console.out("[\(index)/\(count)] \(pad(e.name, width))  \(pad(shape, 14))  \(pad(e.from.name, 4)) → \(pad(e.to.name, 4))  "
+                + String(repeating: " ", count: max(0, 10 - size.count)) + size + note)
         }
         var counts: [String: Int] = [:]
         for e in plan.entries { counts[e.to.name.lowercased(), default: 0] += 1 }
         let mix = counts.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
-        Console.out("\(fileType.rawValue): \(ByteFormat.string(Int64(plan.bytesIn))) → \(ByteFormat.string(Int64(plan.bytesOut))) "
-            + String(format: "(%.2f bits per weight); %@; nothing written", bpw, mix as NSString))
+        Console.out("\(fileType.rawValue): \(ByteFormat.string(Int64(plan.bytesIn))) → \(ByteFormat.string(Int64(fileBytes))) file "
+            + "(\(ByteFormat.string(Int64(plan.bytesOut))) of tensor data, " + String(format: "%.2f bits per weight); ", bpw)
+            + "\(mix); nothing written")
     }
 }
 
@@ -179,11 +195,14 @@ struct QuantizeDryRun: Codable {
     var source: String
     var fileType: String
     var bytesIn: Int
+    /// The size of the file a real run writes.
     var bytes: Int
+    /// The sum of the tensors' sizes (`bytes` minus the header and alignment padding).
+    var tensorBytes: Int
     var bitsPerWeight: Double
     var tensors: [Tensor]
     enum CodingKeys: String, CodingKey {
-        case source, fileType = "file_type", bytesIn = "bytes_in", bytes, bitsPerWeight = "bits_per_weight", tensors
+        case source, fileType = "file_type", bytesIn = "bytes_in", bytes, tensorBytes = "tensor_bytes", bitsPerWeight = "bits_per_weight", tensors
     }
 }
 
