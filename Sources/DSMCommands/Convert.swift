@@ -58,6 +58,7 @@ struct Convert: ParsableCommand {
                     FileHandle.standardError.write(Data("\r\u{1B}[Kconvert: \(ByteFormat.string(Int64(done))) / \(ByteFormat.string(Int64(total)))".utf8))
                 }
             }
+            cleanup.disarm()
             if !quiet && Console.stderrIsTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
             var registered: String?
             let sha256 = output == nil || global.json ? try FileHasher.sha256(path: result.path) : nil
@@ -118,6 +119,9 @@ final class ConvertCleanup: @unchecked Sendable {
             exit(130)
         }
     }
+
+    /// The output is complete: a signal from now on must not delete it (registration steps are atomic).
+    func disarm() { trap?.disarm() }
 
     /// Deletes this process's temp files beside the destination (and the destination for store conversions).
     func removeAll() {

@@ -69,24 +69,32 @@ struct Quantize: ParsableCommand {
                     + "replacing the model it is made from; write it to a file with -o instead")
             }
             let started = Date()
+            // Trap signals before reading anything, so an interrupted run always exits 130 and leaves nothing.
+            var destination = ""
+            if !dryRun {
+                if output == nil { try store.prepare() }
+                destination = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
+                    ?? store.partialsDirectory + "/quantize.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).gguf"
+                try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                cleanupRef = ConvertCleanup(destination: destination, removeDestination: output == nil, command: "quantize")
+            }
             let plan: QuantizePlan
             var gguf: GGUFFile?
-            switch input {
-            case .gguf(let path, _, _, _):
-                gguf = try GGUFFile(path: path)
-                plan = try quantizer.plan(gguf: gguf!)
-            case .checkpoint(let c):
-                plan = try quantizer.plan(checkpoint: c.directory, resolve: c.resolve)
+            do {
+                switch input {
+                case .gguf(let path, _, _, _):
+                    gguf = try GGUFFile(path: path)
+                    plan = try quantizer.plan(gguf: gguf!)
+                case .checkpoint(let c):
+                    plan = try quantizer.plan(checkpoint: c.directory, resolve: c.resolve)
+                }
+            } catch let e as QuantizeError {
+                throw QuantizeError("\(input.label): \(e.description)")
             }
             if dryRun { return try report(plan, input: input) }
-            if output == nil { try store.prepare() }
-            let destination = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
-                ?? store.partialsDirectory + "/quantize.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).gguf"
-            try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            let cleanup = ConvertCleanup(destination: destination, removeDestination: output == nil, command: "quantize")
-            cleanupRef = cleanup
             let display = global.quiet || global.json || !Console.stderrIsTerminal ? nil : QuantizeProgress(tensorCount: plan.tensors.count)
             let bytes = try quantizer.write(plan, to: destination) { display?.update($0) }
+            cleanupRef?.disarm()
             display?.finish()
             withExtendedLifetime(gguf) {}
             var registered: String?

@@ -19,6 +19,15 @@ final class SignalTrap: @unchecked Sendable {
         }
     }
 
+    /// Stops trapping: from now on SIGINT and SIGTERM end the process as usual (for the part of a command whose
+    /// every step is atomic, such as registering a finished file).
+    func disarm() {
+        for s in sources { s.cancel() }
+        sources = []
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
+
     /// Turns the signal into a cancellation: an interrupted pull checkpoints its progress and exits cleanly.
     convenience init(cancel: CancellationFlag) {
         self.init { cancel.cancel() }
