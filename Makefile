@@ -7,7 +7,7 @@ DSM_DEBUG   := .build/debug/dsm
 DSM_RELEASE := .build/release/dsm
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all setup build release test unit-test integration-test demo catalog catalog-check bench-pull bench-convert clean
+.PHONY: all setup build release test unit-test integration-test demo catalog catalog-check bench-pull bench-convert bench-quantize clean
 
 all: build
 
@@ -55,6 +55,10 @@ bench-pull: release
 ## bench-convert: dsm convert vs cp (and llama.cpp's converter where torch is installed) on a 7B-shaped checkpoint
 bench-convert: release
 	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) $(PY) scripts/bench_convert.py
+
+## bench-quantize: dsm quantize vs llama-quantize (Q4_K_M, Q8_0; 1 and 2 threads; byte-compared) and one pass from safetensors
+bench-quantize: release
+	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) $(PY) scripts/bench_quantize.py
 
 clean:
 	rm -rf .build out
