@@ -56,6 +56,8 @@ let package = Package(
         // `dsm quantize`: llama-quantize's type selection and file layout, streaming GGUF or safetensors input.
         .target(name: "DSMQuant", dependencies: ["DSMQuantKernels", "DSMQuantKernelsAVX2", "CCPUFeatures", "DSMConvert", "DSMFormats", "DSMSystem"],
                 swiftSettings: strict),
+        // Versions, channels (stable, canary + weight), tags: the pure release-state machine (in progress: registry issue).
+        .target(name: "DSMRegistry", dependencies: ["DSMStore", "DSMSystem"], swiftSettings: strict),
         // Content-addressed blobs, manifests, locks, atomic writes.
         .target(name: "DSMStore", dependencies: ["DSMSystem"], swiftSettings: strict),
         // The model catalog (registry/*.json, compiled in).
@@ -78,6 +80,7 @@ let package = Package(
         .testTarget(name: "DSMConvertTests", dependencies: ["DSMConvert", "DSMFormats"], swiftSettings: strict),
         .testTarget(name: "DSMQuantKernelsTests", dependencies: ["DSMQuantKernels", "DSMQuantKernelsAVX2", "CCPUFeatures", "DSMFormats"],
                     resources: [.copy("Vectors")], swiftSettings: strict),
+        .testTarget(name: "DSMRegistryTests", dependencies: ["DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
         .testTarget(name: "DSMQuantTests", dependencies: ["DSMQuant", "DSMFormats"], swiftSettings: strict),
     ]
 )

@@ -115,6 +115,24 @@ public enum FileSystem {
         }
     }
 
+    /// Appends `bytes` to `path` (created if missing) with O_APPEND, then fsyncs the file (and the directory when
+    /// the file is new), so the line survives a crash once this returns.
+    public static func appendDurably(_ bytes: [UInt8], to path: String) throws(SystemError) {
+        let isNew = !exists(path)
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SystemError.errno("open", path: path) }
+        defer { close(fd) }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw SystemError.errno("write", path: path) }
+            done += n
+        }
+        guard fsync(fd) == 0 else { throw SystemError.errno("fsync", path: path) }
+        if isNew { try syncDirectory(parent(of: path)) }
+    }
+
     /// Reads a whole (small) file.
     public static func readAll(_ path: String) throws(SystemError) -> [UInt8] {
         let file = try RandomAccessFile.openForReading(path)

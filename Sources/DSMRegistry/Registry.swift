@@ -1,0 +1,197 @@
+import Foundation
+import DSMStore
+import DSMSystem
+
+/// The versioned registry on disk, beside the store's blobs (layout and crash rules in docs/registry.md):
+///
+///     registry/<name path>/<tag>/state.json     ReleaseState (schema 1), replaced atomically: the commit point
+///     registry/<name path>/<tag>/history.jsonl  one HistoryEntry per committed change, appended and fsynced first
+///     blobs/sha256-<manifest digest>            every version's manifest, immutable
+///     manifests/<name path>/<tag>.json          the stable version's manifest (what older code paths read)
+///
+/// Every change runs under the name's file lock: load, apply (pure, validated), append history, write state,
+/// update the stable view. A crash leaves the old or the new state; a history line whose sequence number is above
+/// the state's revision belongs to a change that never committed and is dropped.
+public struct Registry: Sendable {
+    public let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    public var directory: String { store.root + "/registry" }
+
+    func folder(_ name: ModelName) -> String { directory + "/" + name.path.joined(separator: "/") + "/" + name.tag }
+    func statePath(_ name: ModelName) -> String { folder(name) + "/state.json" }
+    func historyPath(_ name: ModelName) -> String { folder(name) + "/history.jsonl" }
+    func lockPath(_ name: ModelName) -> String {
+        store.lockPath("registry-" + Digest.sha256Hex(Array(name.description.utf8)).prefix(32))
+    }
+
+    /// The committed state of `name`, or nil when the registry does not know it (a manifest from before the
+    /// registry is imported as v1 by the first change).
+    public func state(of name: ModelName) throws -> ReleaseState? {
+        let path = statePath(name)
+        guard FileSystem.exists(path) else { return nil }
+        let state = try JSONDecoder().decode(ReleaseState.self, from: Data(try FileSystem.readAll(path)))
+        guard state.schema == ReleaseState.schema else {
+            throw RegistryError("\(path) has schema \(state.schema); this dsm reads schema \(ReleaseState.schema)")
+        }
+        return state
+    }
+
+    /// The manifest of a version, read from its immutable blob and checked against its digest.
+    public func manifest(of version: VersionRecord) throws -> Manifest {
+        let bytes = try FileSystem.readAll(store.blobPath(version.manifest))
+        guard Digest.sha256Hex(bytes) == version.manifest else {
+            throw RegistryError("the manifest blob of v\(version.number) (sha256:\(version.manifest)) is corrupted; run `dsm verify`")
+        }
+        return try Manifest.decode(bytes)
+    }
+
+    /// What a version holds, without its creation time: equal keys mean the same artifact.
+    public static func contentKey(_ manifest: Manifest) throws -> String {
+        var m = manifest
+        m.createdAt = ""
+        return Digest.sha256Hex(try m.encoded())
+    }
+
+    /// Records `manifest` as a version of `name` (pull, convert, quantize, create). Returns the version and whether
+    /// it is new; an artifact equal to an existing version adds nothing.
+    @discardableResult
+    public func publish(_ manifest: Manifest, as name: ModelName, command: String = Registry.commandLine) throws -> (VersionRecord, isNew: Bool) {
+        let bytes = try manifest.encoded()
+        let digest = try store.putBlob(bytes)
+        let key = try Registry.contentKey(manifest)
+        let (before, after) = try change(name, .addVersion(manifest: digest, contentKey: key, createdAt: manifest.createdAt), command: command)
+        return (after.versions.first { $0.contentKey == key }!, after.lastNumber > before.lastNumber)
+    }
+
+    /// Applies `command` to `name` under its lock; returns the states before and after. A refused command throws
+    /// `ReleaseError` and writes nothing; a command that changes nothing writes nothing.
+    @discardableResult
+    public func change(_ name: ModelName, _ command: ReleaseCommand, command line: String = Registry.commandLine) throws -> (ReleaseState, ReleaseState) {
+        try store.prepare()
+        try FileSystem.createDirectory(folder(name))
+        let lock = try FileLock.acquire(lockPath(name))
+        defer { withExtendedLifetime(lock) {} }
+        let before = try loadOrImport(name)
+        var after = try before.apply(command)
+        guard after != before else { return (before, before) }
+        after.revision = before.revision + 1
+        try appendHistory(name, HistoryEntry(sequence: after.revision, time: Registry.now(), user: Registry.user, command: line,
+                                             verb: command.verb, version: Registry.version(of: command, in: after, before: before),
+                                             before: before.summary, after: after.summary))
+        try FileSystem.writeAtomically(Array(try Registry.encoder.encode(after)), to: statePath(name))
+        try syncView(name, after)
+        return (before, after)
+    }
+
+    /// The committed history of `name`, oldest first.
+    public func history(of name: ModelName) throws -> [HistoryEntry] {
+        guard FileSystem.exists(historyPath(name)) else { return [] }
+        let revision = try state(of: name)?.revision ?? 0
+        return try Registry.parseHistory(FileSystem.readAll(historyPath(name))).filter { $0.sequence <= revision }
+    }
+
+    /// Every name the registry or the store knows.
+    public func names() -> [ModelName] {
+        var found = Set(store.names())
+        func walk(_ dir: String, _ prefix: [String]) {
+            for entry in FileSystem.list(dir) where FileSystem.isDirectory(dir + "/" + entry) {
+                if FileSystem.exists(dir + "/" + entry + "/state.json"), !prefix.isEmpty, let n = try? ModelName(path: prefix, tag: entry) {
+                    found.insert(n)
+                }
+                walk(dir + "/" + entry, prefix + [entry])
+            }
+        }
+        walk(directory, [])
+        return found.sorted()
+    }
+
+    // MARK: - Internals
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return e
+    }()
+
+    /// The committed state, or a new one; a stable view written before the registry existed becomes v1.
+    func loadOrImport(_ name: ModelName) throws -> ReleaseState {
+        if let s = try state(of: name) { return s }
+        var s = ReleaseState(name: name.description)
+        if let (m, _) = try store.manifest(for: name) {
+            let digest = try store.putBlob(try m.encoded())
+            s = try s.apply(.addVersion(manifest: digest, contentKey: try Registry.contentKey(m), createdAt: m.createdAt))
+        }
+        return s
+    }
+
+    /// Keeps `manifests/<name>.json` equal to the stable version's manifest (removed when there is none).
+    func syncView(_ name: ModelName, _ state: ReleaseState) throws {
+        let view = store.manifestsDirectory + "/" + name.manifestRelativePath
+        guard let stable = state.stable, let v = state.version(stable) else {
+            FileSystem.remove(view)
+            return
+        }
+        let bytes = try FileSystem.readAll(store.blobPath(v.manifest))
+        if FileSystem.exists(view), (try? FileSystem.readAll(view)) == bytes { return }
+        try FileSystem.writeAtomically(bytes, to: view)
+    }
+
+    func appendHistory(_ name: ModelName, _ entry: HistoryEntry) throws {
+        let path = historyPath(name)
+        var line = Array(try JSONEncoder.compactSorted.encode(entry))
+        line.append(UInt8(ascii: "\n"))
+        if FileSystem.exists(path) {
+            // Drop lines of changes that never committed (a crash between the append and the state write).
+            let raw = try FileSystem.readAll(path)
+            let kept = try Registry.parseHistory(raw).filter { $0.sequence < entry.sequence }
+            if kept.count != raw.split(separator: UInt8(ascii: "\n")).count {
+                var bytes: [UInt8] = []
+                for e in kept { bytes += Array(try JSONEncoder.compactSorted.encode(e)) + [UInt8(ascii: "\n")] }
+                try FileSystem.writeAtomically(bytes, to: path)
+            }
+        }
+        try FileSystem.appendDurably(line, to: path)
+    }
+
+    static func parseHistory(_ bytes: [UInt8]) throws -> [HistoryEntry] {
+        bytes.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONDecoder().decode(HistoryEntry.self, from: Data($0)) }
+    }
+
+    static func version(of command: ReleaseCommand, in after: ReleaseState, before: ReleaseState) -> Int? {
+        switch command {
+        case .addVersion: return after.lastNumber
+        case .release: return after.canary
+        case .promote, .rollback: return after.stable
+        case .tag(_, let v): return v
+        case .untag(let t): return before.tags[t]
+        case .remove(let v, _): return v
+        }
+    }
+
+    static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
+
+    static var user: String {
+        ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "uid \(getuid())"
+    }
+
+    /// The command that made a change, as typed (dsm never takes secrets as arguments).
+    public static var commandLine: String {
+        (["dsm"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
+    }
+}
+
+/// Why the registry could not be read or written.
+public struct RegistryError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ message: String) { description = message }
+}
+
+extension JSONEncoder {
+    static var compactSorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+}
