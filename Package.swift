@@ -63,10 +63,10 @@ let package = Package(
         // The model catalog (registry/*.json, compiled in).
         .target(name: "DSMCatalog", swiftSettings: strict),
         // `dsm pull` end to end: resolve, list, plan, download, verify, store.
-        .target(name: "DSMPull", dependencies: ["DSMHub", "DSMTransfer", "DSMStore", "DSMCatalog", "DSMSystem"],
+        .target(name: "DSMPull", dependencies: ["DSMHub", "DSMTransfer", "DSMStore", "DSMRegistry", "DSMCatalog", "DSMSystem"],
                 swiftSettings: strict),
         .target(name: "DSMCommands", dependencies: [
-            "DSMPull", "DSMStore", "DSMCatalog", "DSMSystem", "DSMHub", "DSMConvert", "DSMFormats", "DSMQuant",
+            "DSMPull", "DSMStore", "DSMCatalog", "DSMSystem", "DSMHub", "DSMConvert", "DSMFormats", "DSMQuant", "DSMRegistry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "dsm", dependencies: ["DSMCommands"], swiftSettings: strict),

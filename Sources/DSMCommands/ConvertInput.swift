@@ -1,6 +1,7 @@
 import Foundation
 import DSMConvert
 import DSMStore
+import DSMRegistry
 import DSMSystem
 import DSMFormats
 
@@ -45,7 +46,7 @@ struct ConvertInput {
                                               revision: "outtype=\(resolved)", commit: input.sourceManifest ?? "local"),
                                 files: [.init(path: "model.gguf", size: Int64(result.bytes), sha256: sha256, gitOid: nil, lfs: true)],
                                 createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(DSM.version)")
-        try store.writeManifest(manifest, for: name)
+        try Registry(store: store).publish(manifest, as: name)
         return name.description
     }
 }

@@ -96,6 +96,10 @@ struct Pull: ParsableCommand {
                 Console.error("pulled \(result.name) (\(result.repo) @ \(result.commit.prefix(12))): \(result.files.count) files, "
                     + "\(ByteFormat.string(result.downloadedBytes)) downloaded, \(ByteFormat.string(result.reusedBytes)) already present, "
                     + String(format: "%.1f s", result.seconds))
+                if let stable = result.stable, stable != result.version {
+                    Console.error("note: this is \(result.name)@v\(result.version), a new version; \(result.name) still means v\(stable). "
+                        + "Roll it out with `dsm release \(result.name) --canary v\(result.version) --weight 10`, then `dsm promote \(result.name)`.")
+                }
                 Console.out(result.name)
             }
         } catch is CancellationFlag.Cancelled {

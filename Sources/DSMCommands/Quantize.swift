@@ -4,6 +4,7 @@ import DSMConvert
 import DSMFormats
 import DSMQuant
 import DSMStore
+import DSMRegistry
 import DSMSystem
 import DSMPull
 
@@ -108,7 +109,7 @@ struct Quantize: ParsableCommand {
                                                       revision: "file_type=\(fileType.rawValue)", commit: try input.digest()),
                                         files: [.init(path: "model.gguf", size: Int64(bytes), sha256: sha256, gitOid: nil, lfs: true)],
                                         createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(DSM.version)")
-                try store.writeManifest(manifest, for: name)
+                try Registry(store: store).publish(manifest, as: name)
                 registered = name.description
             }
             let seconds = Date().timeIntervalSince(started)

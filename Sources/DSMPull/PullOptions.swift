@@ -48,9 +48,12 @@ public struct PullResult: Codable, Sendable {
     public var verifyTailSeconds: Double
     /// Seconds spent computing digests (overlapped with the download).
     public var hashSeconds: Double
+    /// The registry version this pull is (v1, v2, …), and the name's stable version.
+    public var version: Int = 0
+    public var stable: Int?
 
     enum CodingKeys: String, CodingKey {
-        case name, repo, revision, commit, endpoint, manifest, files, seconds
+        case name, repo, revision, commit, endpoint, manifest, files, seconds, version, stable
         case verifyTailSeconds = "verify_tail_seconds", hashSeconds = "hash_seconds"
         case downloadedBytes = "downloaded_bytes", reusedBytes = "reused_bytes"
     }

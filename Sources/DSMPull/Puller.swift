@@ -2,6 +2,7 @@ import Foundation
 import DSMHub
 import DSMSystem
 import DSMStore
+import DSMRegistry
 import DSMTransfer
 import DSMCatalog
 
@@ -92,23 +93,26 @@ public final class Puller: @unchecked Sendable {
         }
         try store.syncBlobs()
         let source = Manifest.Source(endpoint: options.endpoint.base, repo: target.repo.description, revision: target.revision, commit: commit)
-        let digest = try writeManifest(name: target.name, source: source, files: files)
-        return PullResult(name: target.name.description, repo: target.repo.description, revision: target.revision, commit: commit,
+        let (digest, version, stable) = try writeManifest(name: target.name, source: source, files: files)
+        var result = PullResult(name: target.name.description, repo: target.repo.description, revision: target.revision, commit: commit,
                           endpoint: options.endpoint.base, manifest: digest,
                           files: files.map { .init(path: $0.path, size: $0.size, sha256: $0.sha256, blob: store.blobPath($0.sha256)) },
                           downloadedBytes: downloaded, reusedBytes: reused, seconds: Date().timeIntervalSince(started),
                           verifyTailSeconds: cost.tailSeconds, hashSeconds: cost.hashSeconds)
+        result.version = version
+        result.stable = stable
+        return result
     }
 
-    /// Keeps the existing manifest when it already describes exactly this commit and these files,
-    /// so re-pulling an unchanged revision changes nothing.
-    private func writeManifest(name: ModelName, source: Manifest.Source, files: [Manifest.File]) throws -> String {
-        if let (existing, digest) = try? store.manifest(for: name), existing.source == source, existing.files == files.sorted(by: { $0.path < $1.path }) {
-            return digest
-        }
+    /// Records the pull as a registry version of `name`. An unchanged revision (same commit, same files) is the
+    /// version it already was, so re-pulling changes nothing; a new upstream commit becomes a new version, which
+    /// the user releases (the first version of a name is stable at once).
+    private func writeManifest(name: ModelName, source: Manifest.Source, files: [Manifest.File]) throws -> (String, Int, Int?) {
+        let registry = Registry(store: store)
         let manifest = Manifest(name: name.description, source: source, files: files,
                                 createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(options.toolVersion)")
-        return try store.writeManifest(manifest, for: name)
+        let (version, _) = try registry.publish(manifest, as: name)
+        return (version.manifest, version.number, try registry.state(of: name)?.stable)
     }
 
     func storedDigest(_ file: PullPlan.File) -> String? {

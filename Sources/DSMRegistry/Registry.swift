@@ -6,7 +6,7 @@ import DSMSystem
 ///
 ///     registry/<name path>/<tag>/state.json     ReleaseState (schema 1), replaced atomically: the commit point
 ///     registry/<name path>/<tag>/history.jsonl  one HistoryEntry per committed change, appended and fsynced first
-///     blobs/sha256-<manifest digest>            every version's manifest, immutable
+///     registry/<name path>/<tag>/versions/sha256-<digest>.json   every version's manifest, read-only, by digest
 ///     manifests/<name path>/<tag>.json          the stable version's manifest (what older code paths read)
 ///
 /// Every change runs under the name's file lock: load, apply (pure, validated), append history, write state,
@@ -22,6 +22,17 @@ public struct Registry: Sendable {
     func folder(_ name: ModelName) -> String { directory + "/" + name.path.joined(separator: "/") + "/" + name.tag }
     func statePath(_ name: ModelName) -> String { folder(name) + "/state.json" }
     func historyPath(_ name: ModelName) -> String { folder(name) + "/history.jsonl" }
+    func versionPath(_ name: ModelName, _ digest: String) -> String { folder(name) + "/versions/sha256-\(digest).json" }
+
+    /// Stores a version's manifest bytes under their digest (read-only; an existing copy is kept).
+    func putVersionManifest(_ bytes: [UInt8], for name: ModelName) throws -> String {
+        let digest = Digest.sha256Hex(bytes)
+        let path = versionPath(name, digest)
+        if !FileSystem.exists(path) {
+            try FileSystem.writeAtomically(bytes, to: path, mode: 0o444)
+        }
+        return digest
+    }
     func lockPath(_ name: ModelName) -> String {
         store.lockPath("registry-" + Digest.sha256Hex(Array(name.description.utf8)).prefix(32))
     }
@@ -38,28 +49,29 @@ public struct Registry: Sendable {
         return state
     }
 
-    /// The manifest of a version, read from its immutable blob and checked against its digest.
-    public func manifest(of version: VersionRecord) throws -> Manifest {
-        let bytes = try FileSystem.readAll(store.blobPath(version.manifest))
+    /// The manifest of a version of `name`, read from its immutable file and checked against its digest.
+    public func manifest(of version: VersionRecord, in name: ModelName) throws -> Manifest {
+        let bytes = try FileSystem.readAll(versionPath(name, version.manifest))
         guard Digest.sha256Hex(bytes) == version.manifest else {
-            throw RegistryError("the manifest blob of v\(version.number) (sha256:\(version.manifest)) is corrupted; run `dsm verify`")
+            throw RegistryError("the manifest of \(name)@v\(version.number) (sha256:\(version.manifest)) is corrupted; run `dsm verify`")
         }
         return try Manifest.decode(bytes)
     }
 
-    /// What a version holds, without its creation time: equal keys mean the same artifact.
+    /// What a version holds: its kind and its files (paths, sizes, digests). Equal keys mean the same artifact, so
+    /// re-pulling an unchanged revision, or making the same file again by another route, adds no version (the
+    /// first version's provenance stays).
     public static func contentKey(_ manifest: Manifest) throws -> String {
-        var m = manifest
-        m.createdAt = ""
-        return Digest.sha256Hex(try m.encoded())
+        let files = manifest.files.sorted { $0.path < $1.path }.map { "\($0.path)\u{0}\($0.size)\u{0}\($0.sha256)" }
+        return Digest.sha256Hex(Array(([manifest.kind] + files).joined(separator: "\n").utf8))
     }
 
     /// Records `manifest` as a version of `name` (pull, convert, quantize, create). Returns the version and whether
     /// it is new; an artifact equal to an existing version adds nothing.
     @discardableResult
     public func publish(_ manifest: Manifest, as name: ModelName, command: String = Registry.commandLine) throws -> (VersionRecord, isNew: Bool) {
-        let bytes = try manifest.encoded()
-        let digest = try store.putBlob(bytes)
+        try FileSystem.createDirectory(folder(name) + "/versions")
+        let digest = try putVersionManifest(try manifest.encoded(), for: name)
         let key = try Registry.contentKey(manifest)
         let (before, after) = try change(name, .addVersion(manifest: digest, contentKey: key, createdAt: manifest.createdAt), command: command)
         return (after.versions.first { $0.contentKey == key }!, after.lastNumber > before.lastNumber)
@@ -120,7 +132,8 @@ public struct Registry: Sendable {
         if let s = try state(of: name) { return s }
         var s = ReleaseState(name: name.description)
         if let (m, _) = try store.manifest(for: name) {
-            let digest = try store.putBlob(try m.encoded())
+            try FileSystem.createDirectory(folder(name) + "/versions")
+            let digest = try putVersionManifest(try m.encoded(), for: name)
             s = try s.apply(.addVersion(manifest: digest, contentKey: try Registry.contentKey(m), createdAt: m.createdAt))
         }
         return s
@@ -133,7 +146,7 @@ public struct Registry: Sendable {
             FileSystem.remove(view)
             return
         }
-        let bytes = try FileSystem.readAll(store.blobPath(v.manifest))
+        let bytes = try FileSystem.readAll(versionPath(name, v.manifest))
         if FileSystem.exists(view), (try? FileSystem.readAll(view)) == bytes { return }
         try FileSystem.writeAtomically(bytes, to: view)
     }

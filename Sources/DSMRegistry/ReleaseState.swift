@@ -4,8 +4,8 @@ public struct VersionRecord: Codable, Sendable, Equatable {
     public var number: Int
     /// SHA-256 of the version's canonical manifest bytes.
     public var manifest: String
-    /// SHA-256 over what the version holds (kind, source, files), without its creation time: two versions with
-    /// the same content key are the same artifact, so re-pulling an unchanged revision adds nothing.
+    /// SHA-256 over what the version holds (kind and files): two versions with the same content key are the same
+    /// artifact, so re-pulling an unchanged revision adds nothing.
     public var contentKey: String
     public var createdAt: String
 

@@ -13,7 +13,7 @@ import DSMSystem
 
     static func manifest(_ name: String, commit: String, at time: String) -> Manifest {
         Manifest(name: name, kind: "hf-snapshot", source: .init(endpoint: "https://hub", repo: "org/m", revision: "main", commit: commit),
-                 files: [.init(path: "config.json", size: 2, sha256: String(repeating: "a", count: 64), gitOid: nil, lfs: false)],
+                 files: [.init(path: "config.json", size: 2, sha256: Digest.sha256Hex(Array(commit.utf8)), gitOid: nil, lfs: false)],
                  createdAt: time, tool: "dsm test")
     }
 
@@ -37,7 +37,7 @@ import DSMSystem
         #expect(h.map(\.verb) == ["add", "add", "release", "promote"])
         #expect(h.map(\.sequence) == [1, 2, 3, 4])
         #expect(h[2].after.canary == 2 && h[2].after.weight == 20 && h[2].before.canary == nil)
-        #expect(try registry.manifest(of: try registry.state(of: name)!.resolve(.number(1))).source.commit == "c1")
+        #expect(try registry.manifest(of: try registry.state(of: name)!.resolve(.number(1)), in: name).source.commit == "c1")
         #expect(throws: ReleaseError.self) { try registry.change(name, .promote) }
         #expect(try registry.history(of: name).count == 4)  // a refused command writes nothing
         #expect(registry.names() == [name])

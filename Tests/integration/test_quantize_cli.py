@@ -107,7 +107,8 @@ def test_q8_by_name_and_quantizing_the_converted_gguf(run_dsm, dsm_home):
     assert dry["source"] == "deepseek-r1:7b", "without SOURCE the latest *pulled* model is used, not the newer GGUF"
     two_pass = ok_json(run_dsm, ["quantize", "deepseek-r1:7b-bf16", "--q4"])
     assert two_pass["sha256"] == one_pass["sha256"], "convert + quantize must give the bytes of the one-pass quantization"
-    assert_registered(run_dsm, dsm_home, two_pass, "deepseek-r1:7b-q4_K_M", "deepseek-r1:7b-bf16", bf16_manifest,
+    # The same bytes are the same registry version: nothing new is recorded, the first provenance stays.
+    assert_registered(run_dsm, dsm_home, two_pass, "deepseek-r1:7b-q4_K_M", "deepseek-r1:7b", pulled["manifest"],
                       "file_type=Q4_K_M")
 
     # quantizing X-bf16 to BF16 would register X-bf16 again, over its own input: refused
