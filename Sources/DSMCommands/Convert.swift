@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import DSMConvert
 import DSMStore
+import DSMRegistry
 import DSMSystem
 import DSMPull
 import DSMFormats
@@ -46,6 +47,9 @@ struct Convert: ParsableCommand {
             let input = try ConvertInput.resolve(source, store: store)
             let started = Date()
             if output == nil { try store.prepare() }
+            // Until the version is recorded, `dsm gc` must not remove what this conversion stores.
+            let writing = output == nil ? try Registry(store: store).blobWriterLock() : nil
+            defer { withExtendedLifetime(writing) {} }
             // Into the store: a unique working file in partials/ (swept if abandoned), adopted as a blob at the end.
             let destination = output.map(FileSystem_absolute)
                 ?? store.partialsDirectory + "/convert.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).gguf"

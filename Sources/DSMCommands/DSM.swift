@@ -13,7 +13,8 @@ public struct DSM: ParsableCommand {
         $HF_TOKEN or $HF_HOME/token; proxies from HTTPS_PROXY/HTTP_PROXY/NO_PROXY.
         """,
         version: version,
-        subcommands: [Pull.self, Convert.self, Quantize.self, List.self, Show.self, CatalogCommand.self, Hash.self]
+        subcommands: [Pull.self, Convert.self, Quantize.self, List.self, Show.self, Release.self, Promote.self, Rollback.self, Tag.self,
+                      History.self, Create.self, Remove.self, GC.self, Verify.self, CatalogCommand.self, Hash.self]
     )
 
     public init() {}

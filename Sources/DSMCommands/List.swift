@@ -1,6 +1,7 @@
 import ArgumentParser
 import DSMStore
 import DSMPull
+import DSMRegistry
 
 /// `dsm list`: the models in the local store.
 struct List: ParsableCommand {
@@ -8,6 +9,7 @@ struct List: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
+    /// One name: its stable version's manifest, plus its versions and channels.
     struct Row: Codable {
         var name: String
         var kind: String
@@ -17,16 +19,32 @@ struct List: ParsableCommand {
         var size: Int64
         var manifest: String
         var createdAt: String
-        enum CodingKeys: String, CodingKey { case name, kind, repo, commit, files, size, manifest, createdAt = "created_at" }
+        var versions: [Int]
+        var stable: Int?
+        var canary: Int?
+        var weight: Int
+        var tags: [String: Int]
+        enum CodingKeys: String, CodingKey {
+            case name, kind, repo, commit, files, size, manifest, createdAt = "created_at", versions, stable, canary, weight, tags
+        }
     }
 
     func run() throws {
         let store = global.store
+        let registry = Registry(store: store)
         var rows: [Row] = []
-        for name in store.names() {
-            guard let (m, digest) = try? store.manifest(for: name) else { continue }
+        for name in registry.names() {
+            let state = (try? registry.state(of: name)) ?? nil
+            // The stable version's manifest (a name whose stable was deleted shows its newest version).
+            var manifest = (try? store.manifest(for: name)) ?? nil
+            if manifest == nil, let s = state, let newest = s.versions.last, let m = try? registry.manifest(of: newest, in: name) {
+                manifest = (m, newest.manifest)
+            }
+            guard let (m, digest) = manifest else { continue }
             rows.append(Row(name: name.description, kind: m.kind, repo: m.source.repo, commit: m.source.commit, files: m.files.count,
-                            size: m.totalSize, manifest: digest, createdAt: m.createdAt))
+                            size: m.totalSize, manifest: digest, createdAt: m.createdAt, versions: state?.versions.map(\.number) ?? [1],
+                            stable: state.map { $0.stable } ?? 1, canary: state?.canary, weight: state?.routing.weight ?? 0,
+                            tags: state?.tags ?? [:]))
         }
         if global.json {
             try Console.json(rows)
@@ -36,8 +54,9 @@ struct List: ParsableCommand {
             if !global.quiet { Console.error("no models in \(store.root) yet; try `dsm pull deepseek-r1:7b`") }
             return
         }
-        Console.out(Table.render(header: ["NAME", "REPO", "COMMIT", "FILES", "SIZE", "PULLED"], rows: rows.map {
-            [$0.name, $0.repo, String($0.commit.prefix(12)), "\($0.files)", ByteFormat.string($0.size), $0.createdAt]
+        Console.out(Table.render(header: ["NAME", "VERSIONS", "STABLE", "CANARY", "REPO", "COMMIT", "FILES", "SIZE", "CREATED"], rows: rows.map { row in
+            [row.name, "\(row.versions.count)", row.stable.map { "v\($0)" } ?? "-", row.canary.map { "v\($0) at \(row.weight)%" } ?? "-",
+             row.repo, String(row.commit.prefix(12)), "\(row.files)", ByteFormat.string(row.size), row.createdAt]
         }))
     }
 }

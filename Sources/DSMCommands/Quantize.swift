@@ -72,8 +72,11 @@ struct Quantize: ParsableCommand {
             let started = Date()
             // Trap signals before reading anything, so an interrupted run always exits 130 and leaves nothing.
             var destination = ""
+            var writing: FileLock?  // held until the version is recorded, so `dsm gc` leaves the new blob alone
+            defer { withExtendedLifetime(writing) {} }
             if !dryRun {
                 if output == nil { try store.prepare() }
+                writing = output == nil ? try Registry(store: store).blobWriterLock() : nil
                 destination = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
                     ?? store.partialsDirectory + "/quantize.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).gguf"
                 try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -29,6 +29,9 @@ public final class Puller: @unchecked Sendable {
     public func pull(_ target: PullTarget) throws -> PullResult {
         let started = Date()
         try store.prepare()
+        // Held until the version is recorded, so `dsm gc` never removes a blob this pull has stored but not yet listed.
+        let writing = try Registry(store: store).blobWriterLock()
+        defer { withExtendedLifetime(writing) {} }
         store.removeAbandonedFiles()
         gitIndex = store.gitBlobIndex()
         let policy = RetryPolicy(maxAttempts: options.retries)

@@ -128,7 +128,7 @@ public struct Registry: Sendable {
     }()
 
     /// The committed state, or a new one; a stable view written before the registry existed becomes v1.
-    func loadOrImport(_ name: ModelName) throws -> ReleaseState {
+    public func loadOrImport(_ name: ModelName) throws -> ReleaseState {
         if let s = try state(of: name) { return s }
         var s = ReleaseState(name: name.description)
         if let (m, _) = try store.manifest(for: name) {

@@ -25,10 +25,10 @@ public final class FileLock: @unchecked Sendable {
         throw SystemError(call: "flock", code: err, path: path)
     }
 
-    /// Waits until the lock is free, then takes it.
-    public static func acquire(_ path: String) throws(SystemError) -> FileLock {
+    /// Waits until the lock is free, then takes it (`shared`: many holders at once, excluding an exclusive one).
+    public static func acquire(_ path: String, shared: Bool = false) throws(SystemError) -> FileLock {
         let fd = try openLockFile(path)
-        while flock(fd, LOCK_EX) != 0 {
+        while flock(fd, shared ? LOCK_SH : LOCK_EX) != 0 {
             if Glibc.errno == EINTR { continue }
             let err = Glibc.errno
             close(fd)

@@ -1,0 +1,116 @@
+import Foundation
+import DSMStore
+import DSMSystem
+
+/// `gc` and `verify`: what the store holds that no version needs, and whether every blob still has its digest.
+extension Registry {
+    /// Commands that add blobs (pull, convert, quantize, create) hold this lock shared from their first blob until
+    /// their version is recorded; `gc` takes it exclusively, so it never deletes a blob that is about to be used.
+    public func blobWriterLock() throws -> FileLock { try FileLock.acquire(store.lockPath("gc"), shared: true) }
+
+    /// Every blob some version of some name (or a stable view) references.
+    public func referencedBlobs() throws -> Set<String> {
+        var used = Set<String>()
+        for name in names() {
+            if let state = try state(of: name) {
+                for v in state.versions { used.formUnion(try manifest(of: v, in: name).files.map(\.sha256)) }
+            }
+            if let (m, _) = try store.manifest(for: name) { used.formUnion(m.files.map(\.sha256)) }
+        }
+        return used
+    }
+
+    /// What `gc` removed.
+    public struct Collection: Codable, Sendable {
+        public var blobs: [String] = []
+        public var bytes: Int64 = 0
+        public var partials: [String] = []
+        public var versionManifests: [String] = []
+    }
+
+    /// Removes blobs no version references, version manifests no state references, and partial downloads older
+    /// than `partialAge` seconds. Waits for running pulls/conversions to record their versions first.
+    public func collectGarbage(partialAge: Double = 3600, dryRun: Bool = false) throws -> Collection {
+        try store.prepare()
+        let lock = try FileLock.acquire(store.lockPath("gc"))
+        defer { withExtendedLifetime(lock) {} }
+        var out = Collection()
+        let used = try referencedBlobs()
+        for entry in FileSystem.list(store.blobsDirectory) where entry.hasPrefix("sha256-") && !entry.contains(".tmp-") {
+            let sha = String(entry.dropFirst(7))
+            guard !used.contains(sha) else { continue }
+            out.blobs.append(sha)
+            out.bytes += FileSystem.fileSize(store.blobsDirectory + "/" + entry) ?? 0
+            if !dryRun { FileSystem.remove(store.blobsDirectory + "/" + entry) }
+        }
+        for name in names() {
+            guard let state = try state(of: name) else { continue }
+            let keep = Set(state.versions.map(\.manifest))
+            let dir = folder(name) + "/versions"
+            for entry in FileSystem.list(dir) where entry.hasPrefix("sha256-") && entry.hasSuffix(".json") {
+                let digest = String(entry.dropFirst(7).dropLast(5))
+                guard !keep.contains(digest) else { continue }
+                out.versionManifests.append("\(name)@sha256:\(digest)")
+                if !dryRun { FileSystem.remove(dir + "/" + entry) }
+            }
+        }
+        let now = Date().timeIntervalSince1970
+        for entry in FileSystem.list(store.partialsDirectory) {
+            let path = store.partialsDirectory + "/" + entry
+            guard let mtime = FileSystem.modificationTime(path), now - mtime > partialAge else { continue }
+            // A partial that a running pull holds the lock of is in use, however old.
+            if let key = entry.split(separator: ".").first, FileSystem.exists(store.lockPath(String(key))),
+               (try? FileLock.tryAcquire(store.lockPath(String(key)))) == nil { continue }
+            out.partials.append(entry)
+            if !dryRun { FileSystem.removeTree(path) }
+        }
+        if !dryRun { try store.syncBlobs() }
+        return out
+    }
+
+    /// One problem `verify` found.
+    public struct Problem: Codable, Sendable {
+        public var blob: String
+        public var issue: String
+        public var usedBy: [String]
+        public var quarantined: String?
+    }
+
+    /// Re-hashes every blob `names` reference (all names when empty) and checks each version manifest's digest.
+    /// With `repair`, corrupted blobs move to `quarantine/` so a later pull fetches them again.
+    public func verify(_ only: [ModelName] = [], repair: Bool = false) throws -> (checked: Int, problems: [Problem]) {
+        var users: [String: [String]] = [:]
+        var problems: [Problem] = []
+        for name in (only.isEmpty ? names() : only) {
+            var manifests: [(String, Manifest)] = []
+            if let state = try state(of: name) {
+                for v in state.versions {
+                    do { manifests.append(("\(name)@v\(v.number)", try manifest(of: v, in: name))) } catch {
+                        problems.append(Problem(blob: "manifest sha256:\(v.manifest)", issue: "\(error)", usedBy: ["\(name)@v\(v.number)"]))
+                    }
+                }
+            } else if let (m, _) = try store.manifest(for: name) {
+                manifests.append((name.description, m))
+            }
+            for (label, m) in manifests { for f in m.files { users[f.sha256, default: []].append("\(label) \(f.path)") } }
+        }
+        for (sha, usedBy) in users.sorted(by: { $0.key < $1.key }) {
+            let path = store.blobPath(sha)
+            guard FileSystem.exists(path) else {
+                problems.append(Problem(blob: sha, issue: "missing", usedBy: usedBy))
+                continue
+            }
+            let actual = try FileHasher.sha256(path: path)
+            guard actual != sha else { continue }
+            var p = Problem(blob: sha, issue: "corrupted: its content hashes to \(actual)", usedBy: usedBy)
+            if repair {
+                let q = store.root + "/quarantine"
+                try FileSystem.createDirectory(q)
+                try FileSystem.rename(path, to: q + "/sha256-\(sha)")
+                p.quarantined = q + "/sha256-\(sha)"
+            }
+            problems.append(p)
+        }
+        return (users.count, problems)
+    }
+}
