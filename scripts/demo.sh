@@ -78,5 +78,17 @@ for t in Q4_K_M:q4_K_M Q8_0:q8_0; do
   cmp "$MINE" "$OUT/llama-${t%%:*}.gguf" && echo "${t%%:*}: dsm and llama-quantize wrote identical bytes ($(stat -c %s "$MINE") bytes)"
 done
 
+step "10. Registry: a second version of the demo model, released to 20% of traffic, then promoted"
+Q4=$("$DSM" show "hf.co/$REPO:q4_K_M" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["files"][0]["blob"])')
+Q8=$("$DSM" show "hf.co/$REPO:q8_0" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["files"][0]["blob"])')
+"$DSM" create demo-r1:latest --from "$Q4"        # v1: the Q4_K_M file, stable at once
+"$DSM" create demo-r1:latest --from "$Q8"        # v2: an upgrade to Q8_0, not live yet
+"$DSM" tag demo-r1:latest@v2 upgrade-candidate
+"$DSM" release demo-r1:latest --canary upgrade-candidate --weight 20
+"$DSM" show demo-r1:latest | tail -n 3
+"$DSM" promote demo-r1:latest
+"$DSM" history demo-r1:latest
+"$DSM" verify demo-r1:latest
+
 echo
 echo "demo done. Try: DSM_HOME=$DSM_HOME $DSM show hf.co/$REPO --json"
