@@ -35,10 +35,13 @@ struct List: ParsableCommand {
         var rows: [Row] = []
         for name in registry.names() {
             let state = (try? registry.state(of: name)) ?? nil
-            // The stable version's manifest (a name whose stable was deleted shows its newest version).
-            var manifest = (try? store.manifest(for: name)) ?? nil
-            if manifest == nil, let s = state, let newest = s.versions.last, let m = try? registry.manifest(of: newest, in: name) {
-                manifest = (m, newest.manifest)
+            // The stable version's manifest (a name whose stable was deleted shows its newest version), read from the
+            // committed state as `show` does: the stable view in manifests/ lags behind after a crash at the wrong moment.
+            var manifest: (Manifest, String)?
+            if let s = state {
+                if let v = s.stable.flatMap(s.version) ?? s.versions.last, let m = try? registry.manifest(of: v, in: name) { manifest = (m, v.manifest) }
+            } else {
+                manifest = (try? store.manifest(for: name)) ?? nil
             }
             guard let (m, digest) = manifest else { continue }
             rows.append(Row(name: name.description, kind: m.kind, repo: m.source.repo, commit: m.source.commit, files: m.files.count,

@@ -78,7 +78,7 @@ struct Show: ParsableCommand {
         if m.kind == "gguf" {
             Console.out("""
             name:     \(out.name)
-            kind:     GGUF, \(m.source.endpoint == "dsm quantize" ? "quantized" : "converted") from \(m.source.repo) (\(m.source.commit.count == 64 ? "sha256:" : "")\(m.source.commit)), \(m.source.revision)
+            kind:     GGUF, \(["dsm quantize": "quantized", "dsm create": "registered"][m.source.endpoint] ?? "converted") from \(m.source.repo) (\(m.source.commit.count == 64 ? "sha256:" : "")\(m.source.commit)), \(m.source.revision)
             manifest: sha256:\(digest)
             created:  \(m.createdAt) by \(m.tool)
             size:     \(ByteFormat.string(out.size))

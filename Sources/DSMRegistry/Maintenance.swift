@@ -26,6 +26,8 @@ extension Registry {
         public var bytes: Int64 = 0
         public var partials: [String] = []
         public var versionManifests: [String] = []
+        /// Temp files of registry, manifest and blob writes a crash interrupted (older than an hour).
+        public var temporaries: [String] = []
     }
 
     /// Removes blobs no version references, version manifests no state references, and partial downloads older
@@ -55,6 +57,19 @@ extension Registry {
             }
         }
         let now = Date().timeIntervalSince1970
+        // `state.json.tmp-…`, `<tag>.json.tmp-…` and the like, left by a kill between writing a temp file and renaming
+        // it. Age decides, as in `Store.removeAbandonedFiles`: a change running now (registry changes do not take the gc
+        // lock) has a new one.
+        func sweep(_ dir: String) {
+            for entry in FileSystem.list(dir) {
+                let path = dir + "/" + entry
+                if FileSystem.isDirectory(path) { sweep(path); continue }
+                guard entry.contains(".tmp-"), let mtime = FileSystem.modificationTime(path), now - mtime > 3600 else { continue }
+                out.temporaries.append(String(path.dropFirst(store.root.count + 1)))
+                if !dryRun { FileSystem.remove(path) }
+            }
+        }
+        for dir in [directory, store.manifestsDirectory, store.blobsDirectory] { sweep(dir) }
         for entry in FileSystem.list(store.partialsDirectory) {
             let path = store.partialsDirectory + "/" + entry
             guard let mtime = FileSystem.modificationTime(path), now - mtime > partialAge else { continue }
@@ -97,7 +112,9 @@ extension Registry {
         for (sha, usedBy) in users.sorted(by: { $0.key < $1.key }) {
             let path = store.blobPath(sha)
             guard FileSystem.exists(path) else {
-                problems.append(Problem(blob: sha, issue: "missing", usedBy: usedBy))
+                let quarantined = FileSystem.exists(store.root + "/quarantine/sha256-\(sha)")
+                problems.append(Problem(blob: sha, issue: (quarantined ? "missing (quarantined as corrupted)" : "missing")
+                    + "; pulling the model again, or `dsm create` from the same file, stores it again", usedBy: usedBy))
                 continue
             }
             let actual = try FileHasher.sha256(path: path)

@@ -74,18 +74,35 @@ public struct Registry: Sendable {
         let digest = try putVersionManifest(try manifest.encoded(), for: name)
         let key = try Registry.contentKey(manifest)
         let (before, after) = try change(name, .addVersion(manifest: digest, contentKey: key, createdAt: manifest.createdAt), command: command)
-        return (after.versions.first { $0.contentKey == key }!, after.lastNumber > before.lastNumber)
+        let version = after.versions.first { $0.contentKey == key }!
+        // The same files again (a re-pull a second later): the manifest just written names no version, so it goes
+        // now rather than showing up in `gc` as the manifest of a deleted version. Its digest is this call's own
+        // (it holds this call's time); an equal digest is the version's file and stays.
+        if version.manifest != digest { FileSystem.remove(versionPath(name, digest)) }
+        return (version, after.lastNumber > before.lastNumber)
     }
 
     /// Applies `command` to `name` under its lock; returns the states before and after. A refused command throws
     /// `ReleaseError` and writes nothing; a command that changes nothing writes nothing.
     @discardableResult
     public func change(_ name: ModelName, _ command: ReleaseCommand, command line: String = Registry.commandLine) throws -> (ReleaseState, ReleaseState) {
+        try change(name, command: line) { _ throws(ReleaseError) in command }
+    }
+
+    /// Like `change(_:_:command:)`, with the command made from the locked, current state: a selector such as
+    /// `@canary` or a tag is resolved under the lock, so a concurrent promote or tag move cannot make it name a
+    /// different version than the one the change is applied to.
+    @discardableResult
+    public func change(_ name: ModelName, command line: String = Registry.commandLine,
+                       _ make: (ReleaseState) throws(ReleaseError) -> ReleaseCommand) throws -> (ReleaseState, ReleaseState) {
         try store.prepare()
         try FileSystem.createDirectory(folder(name))
         let lock = try FileLock.acquire(lockPath(name))
         defer { withExtendedLifetime(lock) {} }
         let before = try loadOrImport(name)
+        // A crash after the last commit and before its view update left the view stale: bring it up to date first.
+        if before.revision > 0 { try syncView(name, before) }
+        let command = try make(before)
         var after = try before.apply(command)
         guard after != before else { return (before, before) }
         after.revision = before.revision + 1
@@ -93,6 +110,8 @@ public struct Registry: Sendable {
                                              verb: command.verb, version: Registry.version(of: command, in: after, before: before),
                                              before: before.summary, after: after.summary))
         try FileSystem.writeAtomically(Array(try Registry.encoder.encode(after)), to: statePath(name))
+        // The first commit of a name made its folders: make their entries durable up to the store root.
+        if before.revision == 0 { try syncParents(of: folder(name)) }
         try syncView(name, after)
         return (before, after)
     }
@@ -137,6 +156,16 @@ public struct Registry: Sendable {
             s = try s.apply(.addVersion(manifest: digest, contentKey: try Registry.contentKey(m), createdAt: m.createdAt))
         }
         return s
+    }
+
+    /// Fsyncs every directory from `path`'s parent up to the store root, so newly made folders survive a crash.
+    func syncParents(of path: String) throws {
+        var dir = FileSystem.parent(of: path)
+        while true {
+            try FileSystem.syncDirectory(dir)
+            if dir.count <= store.root.count { return }
+            dir = FileSystem.parent(of: dir)
+        }
     }
 
     /// Keeps `manifests/<name>.json` equal to the stable version's manifest (removed when there is none).

@@ -88,7 +88,7 @@ extension ReleaseState {
             s.weight = 0
         case .tag(let tag, let n):
             guard ReleaseState.isTagName(tag) else {
-                throw ReleaseError("'\(tag)' is not a valid tag: 1-64 letters, digits, '-', '_' or '.', starting with a letter (and not 'stable', 'canary' or vN)")
+                throw ReleaseError("'\(tag)' is not a valid tag: 1-64 letters, digits, '-', '_' or '.', starting with a letter (and not 'stable', 'canary', 'latest' or vN)")
             }
             try require(n)
             s.tags[tag] = n

@@ -47,6 +47,8 @@ struct Create: ParsableCommand {
             if !store.hasBlob(sha, size: size) {
                 let tmp = store.partialsDirectory + "/create.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
                 try FileManager.default.copyItem(atPath: path, toPath: tmp)
+                // The copy must be on disk before a version names it (the blob rename is synced by syncBlobs below).
+                try RandomAccessFile(path: tmp, flags: O_RDONLY).sync()
                 guard try FileHasher.sha256(path: tmp) == sha else {
                     FileSystem.remove(tmp)
                     throw CommandFailure(message: "\(path) changed while it was being copied; try again")

@@ -38,8 +38,9 @@ struct Remove: ParsableCommand {
     func run() throws {
         let (model, selector) = try RegistryCommandSupport.parse(version)
         guard let selector else { throw CommandFailure(message: "say which version to delete: \(model)@vN (see `dsm show \(model)`)") }
-        let n = try RegistryCommandSupport.number(selector, of: model, Registry(store: global.store))
-        try RegistryCommandSupport.run(model, .remove(version: n, force: force), global: global)
+        try RegistryCommandSupport.run(model, global: global) { s throws(ReleaseError) in
+            .remove(version: try RegistryCommandSupport.resolve(selector, in: s), force: force)
+        }
     }
 }
 
@@ -57,7 +58,8 @@ struct GC: ParsableCommand {
         if global.json { return try Console.json(result) }
         let verb = dryRun ? "would remove" : "removed"
         Console.out("\(verb) \(result.blobs.count) blobs (\(ByteFormat.string(result.bytes))), \(result.partials.count) partial downloads, "
-            + "\(result.versionManifests.count) manifests of deleted versions")
+            + "\(result.versionManifests.count) manifests of deleted versions"
+            + (result.temporaries.isEmpty ? "" : ", \(result.temporaries.count) temp files of interrupted changes"))
     }
 }
 

@@ -27,28 +27,51 @@ enum RegistryCommandSupport {
         return try registry.loadOrImport(name)
     }
 
-    /// The version number a selector names in `name`.
-    static func number(_ selector: VersionSelector?, of name: ModelName, _ registry: Registry) throws -> Int {
-        do {
-            return try state(name, registry).resolve(selector).number
-        } catch let e as ReleaseError {
-            throw CommandFailure(message: e.description)
-        }
-    }
-
     /// Applies `command` and prints what changed (or the refusal, exit 1, nothing changed).
     static func run(_ name: ModelName, _ command: ReleaseCommand, global: GlobalOptions) throws {
+        try run(name, global: global) { _ throws(ReleaseError) in command }
+    }
+
+    /// Applies the command `make` builds from the current state under the name's lock (selectors such as `@canary`
+    /// or a tag are resolved there, with `resolve`), and prints what changed or the refusal (exit 1).
+    static func run(_ name: ModelName, global: GlobalOptions, _ make: (ReleaseState) throws(ReleaseError) -> ReleaseCommand) throws {
         let registry = Registry(store: global.store)
         _ = try state(name, registry)
         do {
-            let (before, after) = try registry.change(name, command)
+            var command: ReleaseCommand?
+            let (before, after) = try registry.change(name) { s throws(ReleaseError) in
+                let c = try make(s)
+                command = c
+                return c
+            }
             if global.json {
                 try Console.json(after.routing)
             } else if !global.quiet {
-                Console.error(describe(before.routing, after.routing, name))
+                Console.error(report(command, before, after, name))
             }
         } catch let e as ReleaseError {
             throw CommandFailure(message: e.description + " (nothing was changed)")
+        }
+    }
+
+    /// The version `selector` names in `state` (for the builders of `run`).
+    static func resolve(_ selector: VersionSelector?, in state: ReleaseState) throws(ReleaseError) -> Int {
+        try state.resolve(selector).number
+    }
+
+    /// One line saying what a change did: the routing, and for tags and deletions what happened to them.
+    static func report(_ command: ReleaseCommand?, _ before: ReleaseState, _ after: ReleaseState, _ name: ModelName) -> String {
+        let routing = describe(before.routing, after.routing, name)
+        guard before != after else { return routing }
+        switch command {
+        case .tag(let t, let v):
+            return "\(name)@v\(v) is tagged \(t)" + (before.tags[t].map { " (moved from v\($0))" } ?? "")
+        case .untag(let t):
+            return "\(name): tag \(t) removed (it pointed at v\(before.tags[t].map(String.init) ?? "?"))"
+        case .remove(let v, _):
+            return "\(name)@v\(v) deleted; `dsm gc` frees blobs nothing else uses" + (before.routing == after.routing ? "" : "\n" + routing)
+        default:
+            return routing
         }
     }
 

@@ -15,16 +15,18 @@ struct Release: ParsableCommand {
 
     @Argument(help: "The model name (no @version).") var name: String
     @Option(help: "The version to test (v3, a tag); default: the current canary.") var canary: String?
-    @Option(help: "Percent of requests for the canary, 0 to 100 (a new canary starts at 0 without it).") var weight: Int?
+    // Unconditional, so `--weight -1` reaches the range check (and its message) instead of reading as an option.
+    @Option(parsing: .unconditional, help: "Percent of requests for the canary, 0 to 100 (a new canary starts at 0 without it).") var weight: Int?
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
         let (model, selector) = try RegistryCommandSupport.parse(name)
         guard selector == nil else { throw CommandFailure(message: "name the model without @version; the version goes in --canary") }
-        let registry = Registry(store: global.store)
-        let target = try canary.map { try RegistryCommandSupport.number(VersionSelector(parsing: $0), of: model, registry) }
-        guard target != nil || weight != nil else { throw ValidationError("give --canary VERSION, --weight PERCENT, or both") }
-        try RegistryCommandSupport.run(model, .release(canary: target, weight: weight), global: global)
+        guard canary != nil || weight != nil else { throw ValidationError("give --canary VERSION, --weight PERCENT, or both") }
+        let target = canary.map(VersionSelector.init(parsing:))
+        try RegistryCommandSupport.run(model, global: global) { s throws(ReleaseError) in
+            .release(canary: try target.map { v throws(ReleaseError) in try RegistryCommandSupport.resolve(v, in: s) }, weight: weight)
+        }
     }
 }
 
@@ -49,9 +51,10 @@ struct Rollback: ParsableCommand {
 
     func run() throws {
         let (model, _) = try RegistryCommandSupport.parse(name)
-        let registry = Registry(store: global.store)
-        let target = try to.map { try RegistryCommandSupport.number(VersionSelector(parsing: $0), of: model, registry) }
-        try RegistryCommandSupport.run(model, .rollback(to: target), global: global)
+        let target = to.map(VersionSelector.init(parsing:))
+        try RegistryCommandSupport.run(model, global: global) { s throws(ReleaseError) in
+            .rollback(to: try target.map { v throws(ReleaseError) in try RegistryCommandSupport.resolve(v, in: s) })
+        }
     }
 }
 
@@ -66,7 +69,8 @@ struct Tag: ParsableCommand {
     func run() throws {
         let (model, selector) = try RegistryCommandSupport.parse(version)
         if delete { return try RegistryCommandSupport.run(model, .untag(tag), global: global) }
-        let n = try RegistryCommandSupport.number(selector, of: model, Registry(store: global.store))
-        try RegistryCommandSupport.run(model, .tag(tag, version: n), global: global)
+        try RegistryCommandSupport.run(model, global: global) { s throws(ReleaseError) in
+            .tag(tag, version: try RegistryCommandSupport.resolve(selector, in: s))
+        }
     }
 }
