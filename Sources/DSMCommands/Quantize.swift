@@ -76,7 +76,6 @@ struct Quantize: ParsableCommand {
             defer { withExtendedLifetime(writing) {} }
             if !dryRun {
                 if output == nil { try store.prepare() }
-                writing = output == nil ? try Registry(store: store).blobWriterLock() : nil
                 destination = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
                     ?? store.partialsDirectory + "/quantize.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).gguf"
                 try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -96,6 +95,7 @@ struct Quantize: ParsableCommand {
                 throw QuantizeError("\(input.label): \(e.description)")
             }
             if dryRun { return try report(plan, input: input) }
+            if output == nil { writing = try Registry(store: store).blobWriterLock() }
             let display = global.quiet || global.json || !Console.stderrIsTerminal ? nil : QuantizeProgress(tensorCount: plan.tensors.count)
             let bytes = try quantizer.write(plan, to: destination) { display?.update($0) }
             cleanupRef?.disarm()

@@ -215,7 +215,9 @@ public struct Registry: Sendable {
     static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
 
     static var user: String {
-        ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] ?? "uid \(getuid())"
+        if let u = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] { return u }
+        if let pw = getpwuid(getuid()), let n = pw.pointee.pw_name { return String(cString: n) }
+        return "uid \(getuid())"
     }
 
     /// The command that made a change, as typed (dsm never takes secrets as arguments).
