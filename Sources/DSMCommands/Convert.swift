@@ -42,33 +42,32 @@ struct Convert: ParsableCommand {
         let store = global.store
         let type = OutType(rawValue: outtype.lowercased())!
         let converter = Converter(outType: type, threads: threads)
-        var cleanupRef: ConvertCleanup?
+        var cleanupRef: OutputCleanup?
         do {
             let input = try ConvertInput.resolve(source, store: store)
             let started = Date()
-            if output == nil { try store.prepare() }
+            let out = try GGUFOutput(output: output, store: store, command: "convert")
+            cleanupRef = out.cleanup
             // Until the version is recorded, `dsm gc` must not remove what this conversion stores.
-            let writing = output == nil ? try Registry(store: store).blobWriterLock() : nil
+            let writing = out.intoStore ? try Registry(store: store).blobWriterLock() : nil
             defer { withExtendedLifetime(writing) {} }
-            // Into the store: a unique working file in partials/ (swept if abandoned), adopted as a blob at the end.
-            let destination = output.map(FileSystem_absolute)
-                ?? store.partialsDirectory + "/convert.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).gguf"
-            try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            let cleanup = ConvertCleanup(destination: destination, removeDestination: output == nil)
-            cleanupRef = cleanup
             let quiet = global.quiet || global.json
-            let result = try converter.convert(directory: input.directory, output: destination, resolve: input.resolve) { done, total in
+            let result = try converter.convert(directory: input.directory, output: out.destination, resolve: input.resolve) { done, total in
                 if !quiet && Console.stderrIsTerminal {
                     FileHandle.standardError.write(Data("\r\u{1B}[Kconvert: \(ByteFormat.string(Int64(done))) / \(ByteFormat.string(Int64(total)))".utf8))
                 }
             }
-            cleanup.disarm()
+            out.cleanup.disarm()
             if !quiet && Console.stderrIsTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
             var registered: String?
-            let sha256 = output == nil || global.json ? try FileHasher.sha256(path: result.path) : nil
-            if output == nil, let sha256 {
-                let name = try ConvertInput.registeredName(input: input, fileType: result.fileType)
-                registered = try ConvertInput.register(result, sha256: sha256, name: name, input: input, store: store)
+            let sha256 = out.intoStore || global.json ? try FileHasher.sha256(path: result.path) : nil
+            if out.intoStore, let sha256 {
+                let name = try GGUFOutput.derivedName(base: input.sourceName, localName: (input.directory as NSString).lastPathComponent,
+                                                      suffix: result.fileType.outTypeName)
+                try out.register(sha256: sha256, bytes: result.bytes, as: name, store: store,
+                                 source: .init(endpoint: "dsm convert", repo: input.sourceName?.description ?? input.directory,
+                                               revision: "outtype=\(result.fileType.outTypeName)", commit: input.sourceManifest ?? "local"))
+                registered = name.description
             }
             let seconds = Date().timeIntervalSince(started)
             if global.json {
@@ -92,8 +91,6 @@ struct Convert: ParsableCommand {
     }
 }
 
-private func FileSystem_absolute(_ p: String) -> String { p.hasPrefix("/") ? p : FileManager.default.currentDirectoryPath + "/" + p }
-
 /// What `dsm convert --json` prints.
 struct ConvertReport: Codable {
     var path: String
@@ -105,35 +102,4 @@ struct ConvertReport: Codable {
     var sha256: String
     var seconds: Double
     enum CodingKeys: String, CodingKey { case path, name, architecture, fileType = "file_type", tensors, bytes, sha256, seconds }
-}
-
-/// Removes what an unfinished conversion wrote (the writer's temp file, and the working file of a
-/// conversion into the store) on an error and on SIGINT/SIGTERM, then exits with 130 for a signal.
-final class ConvertCleanup: @unchecked Sendable {
-    let destination: String
-    let removeDestination: Bool
-    private var trap: SignalTrap?
-
-    init(destination: String, removeDestination: Bool, command: String = "convert") {
-        self.destination = destination
-        self.removeDestination = removeDestination
-        trap = SignalTrap { [self] in
-            removeAll()
-            Console.error("\(command): interrupted; nothing was written")
-            exit(130)
-        }
-    }
-
-    /// The output is complete: a signal from now on must not delete it (registration steps are atomic).
-    func disarm() { trap?.disarm() }
-
-    /// Deletes this process's temp files beside the destination (and the destination for store conversions).
-    func removeAll() {
-        let dir = (destination as NSString).deletingLastPathComponent
-        let prefix = (destination as NSString).lastPathComponent + ".tmp-\(getpid())-"
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
-            try? FileManager.default.removeItem(atPath: dir + "/" + name)
-        }
-        if removeDestination { try? FileManager.default.removeItem(atPath: destination) }
-    }
 }

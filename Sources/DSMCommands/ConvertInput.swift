@@ -1,7 +1,6 @@
 import Foundation
 import DSMConvert
 import DSMStore
-import DSMRegistry
 import DSMSystem
 import DSMFormats
 
@@ -27,27 +26,6 @@ struct ConvertInput {
         // Paths under /dev/null cannot exist, so a file the manifest lacks is reported missing instead of being
         // read from the host; the last component is what llama.cpp's naming heuristics see.
         return ConvertInput(directory: "/dev/null/" + repoName, resolve: { map[$0] }, sourceName: name, sourceManifest: digest)
-    }
-
-    /// The store name a conversion registers: `<source>-<outtype>` (`local/<folder>:<outtype>` for folders).
-    static func registeredName(input: ConvertInput, fileType: GGUFFileType) throws -> ModelName {
-        let base = try input.sourceName ?? (ModelName(path: ["local", (input.directory as NSString).lastPathComponent.sanitizedComponent()], tag: "latest"))
-        let tag = (base.tag == "latest" ? "" : base.tag + "-") + fileType.outTypeName
-        return try ModelName(path: base.path, tag: tag)
-    }
-
-    /// Moves the converted file into the store and records it under `name`.
-    static func register(_ result: Converter.Result, sha256: String, name: ModelName, input: ConvertInput, store: Store) throws -> String {
-        let resolved = result.fileType.outTypeName
-        try store.adoptBlob(from: result.path, sha256: sha256)
-        try store.syncBlobs()
-        let manifest = Manifest(name: name.description, kind: "gguf",
-                                source: .init(endpoint: "dsm convert", repo: input.sourceName?.description ?? input.directory,
-                                              revision: "outtype=\(resolved)", commit: input.sourceManifest ?? "local"),
-                                files: [.init(path: "model.gguf", size: Int64(result.bytes), sha256: sha256, gitOid: nil, lfs: true)],
-                                createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(DSM.version)")
-        try Registry(store: store).publish(manifest, as: name)
-        return name.description
     }
 }
 

@@ -60,7 +60,7 @@ struct Quantize: ParsableCommand {
     func run() throws {
         let store = global.store
         let quantizer = Quantizer(fileType: fileType, threads: threads, allowRequantize: allowRequantize)
-        var cleanupRef: ConvertCleanup?
+        var cleanupRef: OutputCleanup?
         do {
             let input = try QuantizeInput.resolve(source, store: store)
             // `dsm quantize X-bf16 --type BF16` would register X-bf16 again: the result would replace its own input
@@ -71,16 +71,10 @@ struct Quantize: ParsableCommand {
             }
             let started = Date()
             // Trap signals before reading anything, so an interrupted run always exits 130 and leaves nothing.
-            var destination = ""
+            let out = dryRun ? nil : try GGUFOutput(output: output, store: store, command: "quantize")
+            cleanupRef = out?.cleanup
             var writing: FileLock?  // held until the version is recorded, so `dsm gc` leaves the new blob alone
             defer { withExtendedLifetime(writing) {} }
-            if !dryRun {
-                if output == nil { try store.prepare() }
-                destination = output.map { $0.hasPrefix("/") ? $0 : FileManager.default.currentDirectoryPath + "/" + $0 }
-                    ?? store.partialsDirectory + "/quantize.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).gguf"
-                try FileManager.default.createDirectory(atPath: (destination as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-                cleanupRef = ConvertCleanup(destination: destination, removeDestination: output == nil, command: "quantize")
-            }
             let plan: QuantizePlan
             var gguf: GGUFFile?
             do {
@@ -94,31 +88,26 @@ struct Quantize: ParsableCommand {
             } catch let e as QuantizeError {
                 throw QuantizeError("\(input.label): \(e.description)")
             }
-            if dryRun { return try report(plan, input: input) }
-            if output == nil { writing = try Registry(store: store).blobWriterLock() }
+            guard let out else { return try report(plan, input: input) }
+            if out.intoStore { writing = try Registry(store: store).blobWriterLock() }
             let display = global.quiet || global.json || !Console.stderrIsTerminal ? nil : QuantizeProgress(tensorCount: plan.tensors.count)
-            let bytes = try quantizer.write(plan, to: destination) { display?.update($0) }
+            let bytes = try quantizer.write(plan, to: out.destination) { display?.update($0) }
             cleanupRef?.disarm()
             display?.finish()
             withExtendedLifetime(gguf) {}
             var registered: String?
-            let sha256 = output == nil || global.json ? try FileHasher.sha256(path: destination) : nil
-            if output == nil, let sha256 {
+            let sha256 = out.intoStore || global.json ? try FileHasher.sha256(path: out.destination) : nil
+            if out.intoStore, let sha256 {
                 let name = try input.registeredName(fileType)
-                try store.adoptBlob(from: destination, sha256: sha256)
-                try store.syncBlobs()
-                let manifest = Manifest(name: name.description, kind: "gguf",
-                                        source: .init(endpoint: "dsm quantize", repo: input.label,
-                                                      revision: "file_type=\(fileType.rawValue)", commit: try input.digest()),
-                                        files: [.init(path: "model.gguf", size: Int64(bytes), sha256: sha256, gitOid: nil, lfs: true)],
-                                        createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(DSM.version)")
-                try Registry(store: store).publish(manifest, as: name)
+                try out.register(sha256: sha256, bytes: bytes, as: name, store: store,
+                                 source: .init(endpoint: "dsm quantize", repo: input.label, revision: "file_type=\(fileType.rawValue)",
+                                               commit: try input.digest()))
                 registered = name.description
             }
             let seconds = Date().timeIntervalSince(started)
             let bpw = Double(plan.bytesOut) * 8 / Double(max(1, plan.elements))
             if global.json {
-                try Console.json(QuantizeReport(path: registered.map { _ in store.blobPath(sha256!) } ?? destination, name: registered,
+                try Console.json(QuantizeReport(path: registered.map { _ in store.blobPath(sha256!) } ?? out.destination, name: registered,
                                                 fileType: fileType.rawValue, tensors: plan.tensors.count, bytesIn: plan.bytesIn,
                                                 bytes: bytes, bitsPerWeight: bpw, fallbacks: plan.fallbackCount, sha256: sha256 ?? "",
                                                 seconds: seconds, kernels: QuantKernels.selected, threads: threads))
@@ -127,7 +116,7 @@ struct Quantize: ParsableCommand {
                 Console.error("quantized \(input.label) to \(fileType.rawValue): \(plan.tensors.count) tensors, "
                     + "\(ByteFormat.string(Int64(plan.bytesIn))) → \(ByteFormat.string(Int64(bytes))) "
                     + String(format: "(%.2f bits per weight), %.1f s", bpw, seconds))
-                Console.out(registered ?? destination)
+                Console.out(registered ?? out.destination)
             }
         } catch let error as ValidationError {
             cleanupRef?.removeAll()

@@ -55,15 +55,13 @@ enum QuantizeInput {
 
     /// The name a store quantization registers: `<base>-<type>` (`local/<file stem>:<type>` for plain files).
     func registeredName(_ type: QuantFileType) throws -> ModelName {
-        let base: ModelName
         switch self {
-        case .gguf(let path, _, _, let b):
-            let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
-            base = try b ?? ModelName(path: ["local", stem.sanitizedComponent()], tag: "latest")
+        case .gguf(let path, _, _, let base):
+            return try GGUFOutput.derivedName(base: base, localName: ((path as NSString).lastPathComponent as NSString).deletingPathExtension,
+                                              suffix: type.tagSuffix)
         case .checkpoint(let c):
-            base = try c.sourceName ?? ModelName(path: ["local", (c.directory as NSString).lastPathComponent.sanitizedComponent()], tag: "latest")
+            return try GGUFOutput.derivedName(base: c.sourceName, localName: (c.directory as NSString).lastPathComponent, suffix: type.tagSuffix)
         }
-        return try ModelName(path: base.path, tag: (base.tag == "latest" ? "" : base.tag + "-") + type.tagSuffix)
     }
 
     /// The input's digest for provenance: its manifest digest when stored, else the file's SHA-256.

@@ -25,21 +25,3 @@ public struct PlannedTensor: @unchecked Sendable {
         GGUFTensorInfo(name: name, dimensions: dimensions.map(UInt64.init), type: type)
     }
 }
-
-/// float32 → output storage for the types `dsm convert` writes.
-public enum RowEncoder {
-    public static func encode(_ values: UnsafePointer<Float>, count: Int, as type: GGMLType, into out: UnsafeMutableRawPointer) {
-        switch type {
-        case .f32:
-            let o = out.assumingMemoryBound(to: UInt32.self)
-            for i in 0..<count { o[i] = values[i].bitPattern.littleEndian }
-        case .f16:
-            HalfConversion.convert(values, count: count, into: out.assumingMemoryBound(to: UInt16.self))
-        case .bf16:
-            let o = out.assumingMemoryBound(to: UInt16.self)
-            for i in 0..<count { o[i] = FloatBits.floatToBF16(values[i]).littleEndian }
-        default:
-            preconditionFailure("convert writes F32, F16 or BF16, not \(type)")
-        }
-    }
-}

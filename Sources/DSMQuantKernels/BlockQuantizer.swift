@@ -10,16 +10,12 @@ public enum BlockQuantizer {
     public static func quantize(_ x: UnsafePointer<Float>, count: Int, as type: GGMLType, into out: UnsafeMutableRawPointer) {
         precondition(count % type.blockSize == 0, "\(count) values do not fill whole \(type.name) blocks")
         switch type {
-        case .f32:
-            let o = out.assumingMemoryBound(to: UInt32.self)
-            for i in 0..<count { o[i] = x[i].bitPattern.littleEndian }
+        case .f32, .bf16:
+            RowEncoder.encode(x, count: count, as: type, into: out)
         case .f16:
             // ggml_fp32_to_fp16_row: round to nearest even; NaN → quiet NaN with the sign (0x7E00).
             let o = out.assumingMemoryBound(to: UInt16.self)
             for i in 0..<count { o[i] = LegacyQuantizers.fp16(x[i]).littleEndian }
-        case .bf16:
-            let o = out.assumingMemoryBound(to: UInt16.self)
-            for i in 0..<count { o[i] = FloatBits.floatToBF16(x[i]).littleEndian }
         case .q8_0: LegacyQuantizers.q8_0(x, count: count, into: out)
         case .q4_0: LegacyQuantizers.q4_0(x, count: count, into: out)
         case .q4_1: LegacyQuantizers.q4_1(x, count: count, into: out)

@@ -11,31 +11,13 @@ public enum Dequantizer {
         FloatBits.halfToFloat(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
     }
 
-    /// IEEE half → float32 with integer operations only (exact; NaNs come out quiet, as ggml's conversion makes
-    /// them). `Float(Float16(bitPattern:))` calls a runtime routine on x86-64, several times slower.
-    @inline(__always)
-    public static func halfBits(_ h: UInt16) -> Float {
-        let sign = UInt32(h & 0x8000) << 16
-        var o = UInt32(h & 0x7FFF) << 13
-        let exp = o & (0x7C00 << 13)
-        o &+= (127 - 15) << 23
-        if exp == 0x7C00 << 13 {  // Inf or NaN
-            o &+= (128 - 16) << 23
-            if o & 0x007F_FFFF != 0 { o |= 0x0040_0000 }
-        } else if exp == 0 {  // zero or subnormal: renormalize with the FPU
-            o &+= 1 << 23
-            o = (Float(bitPattern: o) - Float(bitPattern: 113 << 23)).bitPattern
-        }
-        return Float(bitPattern: o | sign)
-    }
-
     /// Decodes `count` values of `type` from `src` into `out`.
     public static func decode(_ src: UnsafeRawBufferPointer, type: GGMLType, count: Int, into y: UnsafeMutablePointer<Float>) {
         switch type {
         case .f32:
             for i in 0..<count { y[i] = Float(bitPattern: UInt32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))) }
         case .f16:
-            for i in 0..<count { y[i] = halfBits(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            for i in 0..<count { y[i] = half(src, 2 * i) }
         case .bf16:
             for i in 0..<count { y[i] = FloatBits.bf16ToFloat(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
         case .q8_0:

@@ -58,18 +58,12 @@ extension Registry {
         }
         let now = Date().timeIntervalSince1970
         // `state.json.tmp-…`, `<tag>.json.tmp-…` and the like, left by a kill between writing a temp file and renaming
-        // it. Age decides, as in `Store.removeAbandonedFiles`: a change running now (registry changes do not take the gc
-        // lock) has a new one.
-        func sweep(_ dir: String) {
-            for entry in FileSystem.list(dir) {
-                let path = dir + "/" + entry
-                if FileSystem.isDirectory(path) { sweep(path); continue }
-                guard entry.contains(".tmp-"), let mtime = FileSystem.modificationTime(path), now - mtime > 3600 else { continue }
-                out.temporaries.append(String(path.dropFirst(store.root.count + 1)))
-                if !dryRun { FileSystem.remove(path) }
-            }
+        // it, by the store's own rule: age decides (registry changes do not take the gc lock, and a running one has a
+        // new temp file).
+        for path in store.abandonedFiles(olderThan: 3600, under: [directory, store.manifestsDirectory, store.blobsDirectory]) {
+            out.temporaries.append(String(path.dropFirst(store.root.count + 1)))
+            if !dryRun { FileSystem.remove(path) }
         }
-        for dir in [directory, store.manifestsDirectory, store.blobsDirectory] { sweep(dir) }
         for entry in FileSystem.list(store.partialsDirectory) {
             let path = store.partialsDirectory + "/" + entry
             guard let mtime = FileSystem.modificationTime(path), now - mtime > partialAge else { continue }

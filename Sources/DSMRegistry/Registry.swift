@@ -61,9 +61,12 @@ public struct Registry: Sendable {
     /// What a version holds: its kind and its files (paths, sizes, digests). Equal keys mean the same artifact, so
     /// re-pulling an unchanged revision, or making the same file again by another route, adds no version (the
     /// first version's provenance stays).
-    public static func contentKey(_ manifest: Manifest) throws -> String {
-        let files = manifest.files.sorted { $0.path < $1.path }.map { "\($0.path)\u{0}\($0.size)\u{0}\($0.sha256)" }
-        return Digest.sha256Hex(Array(([manifest.kind] + files).joined(separator: "\n").utf8))
+    public static func contentKey(_ manifest: Manifest) -> String { contentKey(kind: manifest.kind, files: manifest.files) }
+
+    /// The content key of `kind` and `files` (see `contentKey(_:)`).
+    public static func contentKey(kind: String, files: [Manifest.File]) -> String {
+        let lines = files.sorted { $0.path < $1.path }.map { "\($0.path)\u{0}\($0.size)\u{0}\($0.sha256)" }
+        return Digest.sha256Hex(Array(([kind] + lines).joined(separator: "\n").utf8))
     }
 
     /// Records `manifest` as a version of `name` (pull, convert, quantize, create). Returns the version and whether
@@ -72,7 +75,7 @@ public struct Registry: Sendable {
     public func publish(_ manifest: Manifest, as name: ModelName, command: String = Registry.commandLine) throws -> (VersionRecord, isNew: Bool) {
         try FileSystem.createDirectory(folder(name) + "/versions")
         let digest = try putVersionManifest(try manifest.encoded(), for: name)
-        let key = try Registry.contentKey(manifest)
+        let key = Registry.contentKey(manifest)
         let (before, after) = try change(name, .addVersion(manifest: digest, contentKey: key, createdAt: manifest.createdAt), command: command)
         let version = after.versions.first { $0.contentKey == key }!
         // The same files again (a re-pull a second later): the manifest just written names no version, so it goes
@@ -153,7 +156,7 @@ public struct Registry: Sendable {
         if let (m, _) = try store.manifest(for: name) {
             try FileSystem.createDirectory(folder(name) + "/versions")
             let digest = try putVersionManifest(try m.encoded(), for: name)
-            s = try s.apply(.addVersion(manifest: digest, contentKey: try Registry.contentKey(m), createdAt: m.createdAt))
+            s = try s.apply(.addVersion(manifest: digest, contentKey: Registry.contentKey(m), createdAt: m.createdAt))
         }
         return s
     }

@@ -91,7 +91,13 @@ public struct Store: Sendable {
     /// once untouched for `olderThan` seconds. Age, not process ids, decides, since another process (or a
     /// container sharing DSM_HOME) may be using a recent one.
     public func removeAbandonedFiles(olderThan seconds: Double = 3600) {
+        abandonedFiles(olderThan: seconds, under: [partialsDirectory, manifestsDirectory]).forEach(FileSystem.remove)
+    }
+
+    /// The leftovers `removeAbandonedFiles` would remove, under `directories` (searched recursively).
+    public func abandonedFiles(olderThan seconds: Double, under directories: [String]) -> [String] {
         let cutoff = Date().timeIntervalSince1970 - seconds
+        var found: [String] = []
         func sweep(_ dir: String) {
             for entry in FileSystem.list(dir) {
                 let path = dir + "/" + entry
@@ -99,11 +105,11 @@ public struct Store: Sendable {
                 let isPrivatePartial = entry.hasPrefix("gitblob-") && entry.hasSuffix(".part")
                 guard isPrivatePartial || entry.contains(".tmp-"),
                       let mtime = FileSystem.modificationTime(path), mtime < cutoff else { continue }
-                FileSystem.remove(path)
+                found.append(path)
             }
         }
-        sweep(partialsDirectory)
-        sweep(manifestsDirectory)
+        directories.forEach(sweep)
+        return found
     }
 
     /// Lock file path for a key (one per blob being downloaded, one for manifest writes).

@@ -84,6 +84,18 @@ import DSMFormats
         #expect(FloatBits.halfToFloat(0x3555) == Float(Float16(bitPattern: 0x3555)))
     }
 
+    /// The integer-only conversion against the runtime's `Float16 → Float` for every half.
+    @Test func halfToFloatIsExactForEveryHalf() {
+        for h in 0...UInt16.max {
+            let want = Float(Float16(bitPattern: h)), got = FloatBits.halfToFloat(h)
+            if want.isNaN {
+                #expect(got.isNaN && got.sign == want.sign, "\(h)")
+            } else {
+                #expect(got.bitPattern == want.bitPattern, "\(h)")
+            }
+        }
+    }
+
     @Test func f8e4m3Values() {
         let t = FloatBits.f8e4m3Table
         #expect(t[0x00] == 0 && t[0x38] == 1 && t[0xB8] == -1)

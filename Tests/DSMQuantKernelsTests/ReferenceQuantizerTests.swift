@@ -110,16 +110,3 @@ struct SplitMix {
         return Float((-2 * Foundation.log(Double(u))).squareRoot() * Foundation.cos(2 * Double.pi * Double(v)))
     }
 }
-
-@Suite struct DequantizerTests {
-    @Test func halfBitsIsExactForEveryHalf() {
-        for h in 0...UInt16.max {
-            let want = Float(Float16(bitPattern: h)), got = Dequantizer.halfBits(h)
-            if want.isNaN {
-                #expect(got.isNaN && got.sign == want.sign, "\(h)")
-            } else {
-                #expect(got.bitPattern == want.bitPattern, "\(h)")
-            }
-        }
-    }
-}

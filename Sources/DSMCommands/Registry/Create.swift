@@ -42,25 +42,26 @@ struct Create: ParsableCommand {
         }
         var files: [Manifest.File] = []
         for (relative, path) in sources {
-            let sha = try FileHasher.sha256(path: path)
-            let size = FileSystem.fileSize(path) ?? 0
-            if !store.hasBlob(sha, size: size) {
-                let tmp = store.partialsDirectory + "/create.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-                try FileManager.default.copyItem(atPath: path, toPath: tmp)
+            // The copy is hashed, not the original: the store holds exactly what the digest says, even if the
+            // original changes meanwhile. One read of the source, one of the (cached) copy.
+            let tmp = store.partialsDirectory + "/create.tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            try FileManager.default.copyItem(atPath: path, toPath: tmp)
+            let sha = try FileHasher.sha256(path: tmp)
+            let size = FileSystem.fileSize(tmp) ?? 0
+            if store.hasBlob(sha, size: size) {
+                FileSystem.remove(tmp)
+            } else {
                 // The copy must be on disk before a version names it (the blob rename is synced by syncBlobs below).
                 try RandomAccessFile(path: tmp, flags: O_RDONLY).sync()
-                guard try FileHasher.sha256(path: tmp) == sha else {
-                    FileSystem.remove(tmp)
-                    throw CommandFailure(message: "\(path) changed while it was being copied; try again")
-                }
                 try store.adoptBlob(from: tmp, sha256: sha)
             }
             files.append(.init(path: relative, size: size, sha256: sha, gitOid: nil, lfs: size >= 1 << 20))
         }
         try store.syncBlobs()
-        let key = Digest.sha256Hex(Array(files.map { "\($0.path) \($0.sha256)" }.joined(separator: "\n").utf8))
-        let manifest = Manifest(name: model.description, kind: sources.count == 1 && sources[0].relative == "model.gguf" ? "gguf" : "hf-snapshot",
-                                source: .init(endpoint: "dsm create", repo: FileSystem.absolute(from), revision: "local", commit: key),
+        let kind = sources.count == 1 && sources[0].relative == "model.gguf" ? "gguf" : "hf-snapshot"
+        let manifest = Manifest(name: model.description, kind: kind,
+                                source: .init(endpoint: "dsm create", repo: FileSystem.absolute(from), revision: "local",
+                                              commit: Registry.contentKey(kind: kind, files: files)),
                                 files: files, createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(DSM.version)")
         let (version, isNew) = try registry.publish(manifest, as: model)
         let stable = try registry.state(of: model)?.stable

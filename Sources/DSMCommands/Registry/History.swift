@@ -39,7 +39,7 @@ struct Remove: ParsableCommand {
         let (model, selector) = try RegistryCommandSupport.parse(version)
         guard let selector else { throw CommandFailure(message: "say which version to delete: \(model)@vN (see `dsm show \(model)`)") }
         try RegistryCommandSupport.run(model, global: global) { s throws(ReleaseError) in
-            .remove(version: try RegistryCommandSupport.resolve(selector, in: s), force: force)
+            .remove(version: try s.resolve(selector).number, force: force)
         }
     }
 }

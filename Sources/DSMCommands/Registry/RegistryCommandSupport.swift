@@ -33,7 +33,7 @@ enum RegistryCommandSupport {
     }
 
     /// Applies the command `make` builds from the current state under the name's lock (selectors such as `@canary`
-    /// or a tag are resolved there, with `resolve`), and prints what changed or the refusal (exit 1).
+    /// or a tag are resolved there), and prints what changed or the refusal (exit 1).
     static func run(_ name: ModelName, global: GlobalOptions, _ make: (ReleaseState) throws(ReleaseError) -> ReleaseCommand) throws {
         let registry = Registry(store: global.store)
         _ = try state(name, registry)
@@ -52,11 +52,6 @@ enum RegistryCommandSupport {
         } catch let e as ReleaseError {
             throw CommandFailure(message: e.description + " (nothing was changed)")
         }
-    }
-
-    /// The version `selector` names in `state` (for the builders of `run`).
-    static func resolve(_ selector: VersionSelector?, in state: ReleaseState) throws(ReleaseError) -> Int {
-        try state.resolve(selector).number
     }
 
     /// One line saying what a change did: the routing, and for tags and deletions what happened to them.

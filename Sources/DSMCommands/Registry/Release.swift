@@ -25,7 +25,7 @@ struct Release: ParsableCommand {
         guard canary != nil || weight != nil else { throw ValidationError("give --canary VERSION, --weight PERCENT, or both") }
         let target = canary.map(VersionSelector.init(parsing:))
         try RegistryCommandSupport.run(model, global: global) { s throws(ReleaseError) in
-            .release(canary: try target.map { v throws(ReleaseError) in try RegistryCommandSupport.resolve(v, in: s) }, weight: weight)
+            .release(canary: try target.map { v throws(ReleaseError) in try s.resolve(v).number }, weight: weight)
         }
     }
 }
@@ -53,7 +53,7 @@ struct Rollback: ParsableCommand {
         let (model, _) = try RegistryCommandSupport.parse(name)
         let target = to.map(VersionSelector.init(parsing:))
         try RegistryCommandSupport.run(model, global: global) { s throws(ReleaseError) in
-            .rollback(to: try target.map { v throws(ReleaseError) in try RegistryCommandSupport.resolve(v, in: s) })
+            .rollback(to: try target.map { v throws(ReleaseError) in try s.resolve(v).number })
         }
     }
 }
@@ -70,7 +70,7 @@ struct Tag: ParsableCommand {
         let (model, selector) = try RegistryCommandSupport.parse(version)
         if delete { return try RegistryCommandSupport.run(model, .untag(tag), global: global) }
         try RegistryCommandSupport.run(model, global: global) { s throws(ReleaseError) in
-            .tag(tag, version: try RegistryCommandSupport.resolve(selector, in: s))
+            .tag(tag, version: try s.resolve(selector).number)
         }
     }
 }

@@ -14,9 +14,24 @@ public enum FloatBits {
         return UInt16(truncatingIfNeeded: (UInt64(u) + 0x7FFF + UInt64((u >> 16) & 1)) >> 16)
     }
 
-    /// IEEE half → float32: exact.
+    /// IEEE half → float32: exact, with integer operations only (NaNs keep their payload and come out quiet, as
+    /// `Float(Float16)` and ggml make them). `Float(Float16(bitPattern:))` calls a runtime routine per value on x86-64;
+    /// with it, quantizing an F16 GGUF needed 42% more CPU time than a BF16 one in `make bench-quantize`.
     @inline(__always)
-    public static func halfToFloat(_ h: UInt16) -> Float { Float(Float16(bitPattern: h)) }
+    public static func halfToFloat(_ h: UInt16) -> Float {
+        let sign = UInt32(h & 0x8000) << 16
+        var o = UInt32(h & 0x7FFF) << 13
+        let exp = o & (0x7C00 << 13)
+        o &+= (127 - 15) << 23
+        if exp == 0x7C00 << 13 {  // Inf or NaN
+            o &+= (128 - 16) << 23
+            if o & 0x007F_FFFF != 0 { o |= 0x0040_0000 }
+        } else if exp == 0 {  // zero or subnormal: renormalize with the FPU
+            o &+= 1 << 23
+            o = (Float(bitPattern: o) - Float(bitPattern: 113 << 23)).bitPattern
+        }
+        return Float(bitPattern: o | sign)
+    }
 
     /// float32 → IEEE half with round-to-nearest-even (numpy `astype(float16)`); NaN keeps its sign and the
     /// top mantissa bits as numpy does, and stays a NaN.
