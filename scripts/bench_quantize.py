@@ -79,7 +79,11 @@ def same(a: Path, b: Path) -> bool:
 
 def kernels() -> str:
     """The kernel build dsm picks on this machine (its --json report), from a quantize of the small convert fixture."""
-    src = ROOT / "out" / "convert-fixtures" / "DeepSeek-R1-Distill-Qwen-7B"
+    fixtures = OUT / "convert-fixtures"
+    src = fixtures / "DeepSeek-R1-Distill-Qwen-7B"
+    if not src.exists():
+        subprocess.run([sys.executable, ROOT / "Tests" / "Fixtures" / "make_convert_fixtures.py", fixtures, "--only", "qwen2"],
+                       check=True, stdout=subprocess.DEVNULL, timeout=600)
     dest = OUT / "kernels-probe.gguf"
     r = subprocess.run([DSM, "quantize", src, "--q8", "--json", "-o", dest], capture_output=True, text=True, timeout=600)
     dest.unlink(missing_ok=True)
