@@ -1,5 +1,6 @@
 import Foundation
 import DSMConvert
+import DSMRegistry
 import DSMStore
 import DSMSystem
 import DSMFormats
@@ -15,9 +16,10 @@ struct ConvertInput {
         if FileSystem.isDirectory(source) {
             return ConvertInput(directory: FileSystem.absolute(source).trimmingSuffix("/"), resolve: { _ in nil })
         }
-        guard let name = try? ModelName(parsing: source), let (manifest, digest) = try store.manifest(for: name) else {
+        guard let found = try storedVersion(source, store: store) else {
             throw CommandFailure(message: "'\(source)' is neither a folder nor a model in \(store.root); `dsm list` shows stored models, `dsm pull` fetches one")
         }
+        let (name, manifest, digest) = (found.name, found.manifest, found.digest)
         var files: [String: String] = [:]
         for f in manifest.files { files[f.path] = store.blobPath(f.sha256) }
         let map = files
@@ -26,6 +28,16 @@ struct ConvertInput {
         // Paths under /dev/null cannot exist, so a file the manifest lacks is reported missing instead of being
         // read from the host; the last component is what llama.cpp's naming heuristics see.
         return ConvertInput(directory: "/dev/null/" + repoName, resolve: { map[$0] }, sourceName: name, sourceManifest: digest)
+    }
+}
+
+/// `NAME[@SELECTOR]` as a stored version (from the registry's committed state), nil when no such name is stored;
+/// a selector naming no version is a clear error.
+func storedVersion(_ text: String, store: Store) throws -> ResolvedVersion? {
+    do {
+        return try Registry(store: store).lookup(text)
+    } catch let e as ReleaseError {
+        throw CommandFailure(message: e.description)
     }
 }
 

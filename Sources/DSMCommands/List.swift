@@ -43,7 +43,14 @@ struct List: ParsableCommand {
             } else {
                 manifest = (try? store.manifest(for: name)) ?? nil
             }
-            guard let (m, digest) = manifest else { continue }
+            guard let (m, digest) = manifest else {
+                // Every version deleted (`rm --force`): the name stays listed, its numbers and history are kept.
+                if state != nil {
+                    rows.append(Row(name: name.description, kind: "-", repo: "-", commit: "-", files: 0, size: 0, manifest: "-", createdAt: "-",
+                                    versions: [], stable: nil, canary: nil, weight: 0, tags: [:]))
+                }
+                continue
+            }
             rows.append(Row(name: name.description, kind: m.kind, repo: m.source.repo, commit: m.source.commit, files: m.files.count,
                             size: m.totalSize, manifest: digest, createdAt: m.createdAt, versions: state?.versions.map(\.number) ?? [1],
                             stable: state.map { $0.stable } ?? 1, canary: state?.canary, weight: state?.routing.weight ?? 0,

@@ -2,6 +2,7 @@ import Foundation
 import DSMConvert
 import DSMFormats
 import DSMQuant
+import DSMRegistry
 import DSMStore
 import DSMSystem
 
@@ -29,9 +30,10 @@ enum QuantizeInput {
         }
         if FileSystem.isDirectory(source) { return .checkpoint(try ConvertInput.resolve(source, store: store)) }
         if FileSystem.exists(source) { return .gguf(path: FileSystem.absolute(source), name: nil, digest: nil, base: nil) }
-        guard let name = try? ModelName(parsing: source), let (manifest, digest) = try store.manifest(for: name) else {
+        guard let found = try storedVersion(source, store: store) else {
             throw CommandFailure(message: "'\(source)' is neither a file, a folder nor a model in \(store.root); `dsm list` shows stored models")
         }
+        let (name, manifest, digest) = (found.name, found.manifest, found.digest)
         if manifest.kind == "gguf" {
             guard let file = manifest.files.first(where: { $0.path.hasSuffix(".gguf") }) else {
                 throw CommandFailure(message: "\(name) has no .gguf file in its manifest")

@@ -49,20 +49,12 @@ struct Show: ParsableCommand {
         let (parsed, selector) = try RegistryCommandSupport.parse(name)
         let registry = Registry(store: store)
         let state = try registry.state(of: parsed)
-        var shown: (Manifest, String)?
-        var number: Int? = state == nil && selector == nil ? 1 : nil
-        if let state {
-            do {
-                let v = try state.resolve(selector)
-                shown = (try registry.manifest(of: v, in: parsed), v.manifest)
-                number = v.number
-            } catch let e as ReleaseError { throw CommandFailure(message: e.description) }
-        } else if selector == nil || selector == .stable || selector == .number(1) {
-            shown = try store.manifest(for: parsed)
-        }
-        guard let (m, digest) = shown else {
+        let found: ResolvedVersion?
+        do { found = try registry.lookup(parsed, selector) } catch let e as ReleaseError { throw CommandFailure(message: e.description) }
+        guard let found else {
             throw CommandFailure(message: "no model named \(parsed) in \(store.root); `dsm list` shows what is there")
         }
+        let (m, digest, number) = (found.manifest, found.digest, found.number)
         let versions = state?.versions.map { VersionInfo(version: $0.number, manifest: $0.manifest, createdAt: $0.createdAt,
                                                          channels: state!.references(to: $0.number)) }
             ?? [VersionInfo(version: 1, manifest: digest, createdAt: m.createdAt, channels: ["stable"])]

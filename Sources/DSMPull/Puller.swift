@@ -65,6 +65,10 @@ public final class Puller: @unchecked Sendable {
             }
         }
         try checkDiskSpace(items)
+        let registry = Registry(store: store)
+        if try registry.state(of: target.name) == nil, try store.manifest(for: target.name) == nil, let other = registry.caseVariant(of: target.name) {
+            throw PullError("\(target.name) differs only in case from the stored name \(other); pull it as \(other)")
+        }
 
         let delegate = PullDelegate(puller: self, hub: hub, repo: target.repo, commit: commit, files: byName)
         var engineOptions = DownloadEngine.Options()

@@ -45,15 +45,24 @@ extension Registry {
             out.bytes += FileSystem.fileSize(store.blobsDirectory + "/" + entry) ?? 0
             if !dryRun { FileSystem.remove(store.blobsDirectory + "/" + entry) }
         }
-        for name in names() {
-            guard let state = try state(of: name) else { continue }
-            let keep = Set(state.versions.map(\.manifest))
+        // Under the exclusive gc lock no publish is between its manifest write and its commit, so the files of a name
+        // with no state are what a first publish killed before its commit left (a name with only a pre-registry
+        // view is skipped: its import by a release command does not take the gc lock).
+        for name in folders() {
+            let state = try state(of: name)
+            if state == nil, try store.manifest(for: name) != nil { continue }
+            let keep = Set(state?.versions.map(\.manifest) ?? [])
             let dir = folder(name) + "/versions"
             for entry in FileSystem.list(dir) where entry.hasPrefix("sha256-") && entry.hasSuffix(".json") {
                 let digest = String(entry.dropFirst(7).dropLast(5))
                 guard !keep.contains(digest) else { continue }
                 out.versionManifests.append("\(name)@sha256:\(digest)")
                 if !dryRun { FileSystem.remove(dir + "/" + entry) }
+            }
+            if state == nil, !dryRun {
+                FileSystem.remove(historyPath(name))  // only uncommitted lines: there is no state they belong to
+                rmdir(dir)
+                rmdir(folder(name))  // stays if a temp file is left there; the age rule below removes that later
             }
         }
         let now = Date().timeIntervalSince1970

@@ -19,7 +19,7 @@ public struct Registry: Sendable {
 
     public var directory: String { store.root + "/registry" }
 
-    func folder(_ name: ModelName) -> String { directory + "/" + name.path.joined(separator: "/") + "/" + name.tag }
+    func folder(_ name: ModelName) -> String { directory + "/" + name.relativePath }
     func statePath(_ name: ModelName) -> String { folder(name) + "/state.json" }
     func historyPath(_ name: ModelName) -> String { folder(name) + "/history.jsonl" }
     func versionPath(_ name: ModelName, _ digest: String) -> String { folder(name) + "/versions/sha256-\(digest).json" }
@@ -73,6 +73,11 @@ public struct Registry: Sendable {
     /// it is new; an artifact equal to an existing version adds nothing.
     @discardableResult
     public func publish(_ manifest: Manifest, as name: ModelName, command: String = Registry.commandLine) throws -> (VersionRecord, isNew: Bool) {
+        if try state(of: name) == nil, try store.manifest(for: name) == nil, let other = caseVariant(of: name) {
+            // As Ollama does: names that differ only in case would be one name on a case-insensitive disk and are
+            // easily confused by people, so a new name may not shadow an existing one.
+            throw RegistryError("\(name) differs only in case from the stored name \(other); use \(other), or a different name")
+        }
         try FileSystem.createDirectory(folder(name) + "/versions")
         let digest = try putVersionManifest(try manifest.encoded(), for: name)
         let key = Registry.contentKey(manifest)
@@ -128,17 +133,25 @@ public struct Registry: Sendable {
 
     /// Every name the registry or the store knows.
     public func names() -> [ModelName] {
-        var found = Set(store.names())
+        Set(store.names()).union(folders().filter { FileSystem.exists(statePath($0)) }).sorted()
+    }
+
+    /// A stored name equal to `name` when case is ignored, but spelled differently.
+    public func caseVariant(of name: ModelName) -> ModelName? {
+        names().first { $0 != name && $0.description.lowercased() == name.description.lowercased() }
+    }
+
+    /// Every name with a folder under `registry/`, committed or not (a first change killed before its commit
+    /// leaves a folder with a version manifest and no state).
+    func folders() -> [ModelName] {
+        var found: [ModelName] = []
         func walk(_ dir: String, _ prefix: [String]) {
             for entry in FileSystem.list(dir) where FileSystem.isDirectory(dir + "/" + entry) {
-                if FileSystem.exists(dir + "/" + entry + "/state.json"), !prefix.isEmpty, let n = try? ModelName(path: prefix, tag: entry) {
-                    found.insert(n)
-                }
-                walk(dir + "/" + entry, prefix + [entry])
+                if let n = ModelName(folders: prefix, leaf: entry) { found.append(n) } else { walk(dir + "/" + entry, prefix + [entry]) }
             }
         }
         walk(directory, [])
-        return found.sorted()
+        return found
     }
 
     // MARK: - Internals

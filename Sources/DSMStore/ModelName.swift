@@ -38,8 +38,21 @@ public struct ModelName: Hashable, Sendable, CustomStringConvertible, Comparable
 
     public var description: String { path.joined(separator: "/") + ":" + tag }
 
+    /// The name as a relative path: its path components as folders, the last one joined to the tag by `:`
+    /// (`hf.co/deepseek-ai/DeepSeek-V2-Lite-Chat:latest`). Components cannot hold `:`, so an entry with a colon is
+    /// always one name's own and no two names share or nest inside each other's entries (`x:a` and `x/a:b` are
+    /// `x:a` and `x/a:b`, where folders per tag would put one inside the other).
+    public var relativePath: String { path.joined(separator: "/") + ":" + tag }
+
     /// Relative path of this name's manifest under `manifests/`.
-    public var manifestRelativePath: String { path.joined(separator: "/") + "/" + tag + ".json" }
+    public var manifestRelativePath: String { relativePath + ".json" }
+
+    /// The name an entry of `relativePath` form denotes: `prefix` folders, then `last:tag` (nil when it is not one).
+    public init?(folders prefix: [String], leaf: String) {
+        guard let colon = leaf.firstIndex(of: ":"), let name = try? ModelName(path: prefix + [String(leaf[..<colon])],
+                                                                             tag: String(leaf[leaf.index(after: colon)...])) else { return nil }
+        self = name
+    }
 
     public static func < (a: ModelName, b: ModelName) -> Bool { a.description < b.description }
 

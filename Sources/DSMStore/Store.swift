@@ -144,8 +144,7 @@ public struct Store: Sendable {
                 let path = dir + "/" + entry
                 if FileSystem.isDirectory(path) {
                     walk(path, prefix + [entry])
-                } else if entry.hasSuffix(".json"), !prefix.isEmpty,
-                          let name = try? ModelName(path: prefix, tag: String(entry.dropLast(5))) {
+                } else if entry.hasSuffix(".json"), let name = ModelName(folders: prefix, leaf: String(entry.dropLast(5))) {
                     found.append(name)
                 }
             }

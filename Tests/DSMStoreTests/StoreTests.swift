@@ -14,7 +14,8 @@ import DSMSystem
         let n = try ModelName(parsing: text)
         #expect(n.path == path)
         #expect(n.tag == tag)
-        #expect(n.manifestRelativePath == path.joined(separator: "/") + "/\(tag).json")
+        #expect(n.manifestRelativePath == path.joined(separator: "/") + ":\(tag).json")
+        #expect(ModelName(folders: Array(path.dropLast()), leaf: path.last! + ":" + tag) == n)
     }
 
     @Test(arguments: ["", ":x", "a/../b:c", "..:x", "a:", "a b:c", "a/b/c/d/e:f", "-a:b"])

@@ -117,6 +117,29 @@ def test_q8_by_name_and_quantizing_the_converted_gguf(run_dsm, dsm_home):
     assert ok_json(run_dsm, ["show", "deepseek-r1:7b-bf16"])["manifest"] == bf16_manifest, "the converted model was replaced"
 
 
+def test_a_named_version_is_read_from_the_registry(demo_ggufs, run_dsm, dsm_home, tmp_path):
+    """NAME@vN (and @stable, @TAG) picks a version; a bare name is the committed stable version."""
+    name = "demo-r1:upgrade"
+    for f in ("bf16", "q8"):
+        rc, out, err = run_dsm(["create", name, "--from", demo_ggufs[f]])
+        assert rc == 0, fmt(rc, out, err)
+    direct = ok_json(run_dsm, ["quantize", demo_ggufs["bf16"], "--q4", "-o", tmp_path / "direct.gguf"])
+    by_version = ok_json(run_dsm, ["quantize", name + "@v1", "--q4", "-o", tmp_path / "v1.gguf"])
+    by_stable = ok_json(run_dsm, ["quantize", name, "--q4", "-o", tmp_path / "stable.gguf"])
+    assert direct["sha256"] == by_version["sha256"] == by_stable["sha256"], "v1 (stable) is the BF16 file"
+    for args in (["release", name, "--canary", "v2", "--weight", "10"], ["promote", name], ["tag", name + "@v1", "old"]):
+        rc, out, err = run_dsm(args)
+        assert rc == 0, fmt(rc, out, err)
+    by_tag = ok_json(run_dsm, ["quantize", name + "@old", "--q4", "-o", tmp_path / "old.gguf"])
+    assert by_tag["sha256"] == direct["sha256"]
+    q8_input = ok_json(run_dsm, ["quantize", name, "--q8", "--dry-run"])
+    assert q8_input["source"] == name, q8_input
+    rc, out, err = run_dsm(["quantize", name + "@v7", "--q4"])
+    assert rc == 1 and "has no version v7" in err, fmt(rc, out, err)
+    rc, out, err = run_dsm(["convert", "deepseek-r1:7b@canary"])
+    assert rc == 1 and "neither a folder nor a model" in err, fmt(rc, out, err)
+
+
 def test_plain_file_registers_local_name(demo_ggufs, run_dsm, dsm_home):
     report = ok_json(run_dsm, ["quantize", demo_ggufs["bf16"], "--type", "q4_k_m"])
     assert_registered(run_dsm, dsm_home, report, "local/demo-bf16:q4_K_M", str(demo_ggufs["bf16"]),

@@ -45,8 +45,7 @@ def js(run_dsm, *args):
 
 
 def folder(home, name=NAME) -> Path:
-    body, tag = name.rsplit(":", 1)
-    return Path(home) / "registry" / body / tag
+    return Path(home) / "registry" / name
 
 
 def snapshot(home, name=NAME):
@@ -88,7 +87,7 @@ def check_agree(run_dsm, home, stable, canary, weight, tags, versions, name=NAME
     assert [(v["version"], v["channels"]) for v in shown["versions"]] == [(n, refs(n)) for n in versions]
     stable_manifest = next(v["manifest"] for v in state["versions"] if v["number"] == stable)
     assert shown["manifest"] == stable_manifest
-    path = Path(home) / "manifests" / (name.replace(":", "/") + ".json")
+    path = Path(home) / "manifests" / (name + ".json")
     assert not view or path.read_bytes() == (folder(home, name) / "versions" / f"sha256-{stable_manifest}.json").read_bytes()
     row = next(r for r in js(run_dsm, "list") if r["name"] == name)
     assert (row["versions"], row.get("stable"), row.get("canary"), row["weight"], row["tags"], row["manifest"]) == \
@@ -220,7 +219,7 @@ def test_bad_command_is_refused_and_changes_nothing(run_dsm, dsm_home, tmp_path,
     setup_three(run_dsm, tmp_path)
     (tmp_path / "1.json").write_text('{"not": "a GGUF"}')
     refused(run_dsm, dsm_home, [a.format(tmp=tmp_path) for a in args], message)
-    assert not (dsm_home / "registry" / "other").exists(), "a refused command on an unknown name created it"
+    assert not list((dsm_home / "registry").glob("other*")), "a refused command on an unknown name created it"
     check_agree(run_dsm, dsm_home, 1, None, 0, {"keep": 3}, [1, 2, 3])
     assert len(check_history(run_dsm, dsm_home)) == 4
 
@@ -235,8 +234,9 @@ def test_rm_force_clears_pointers_and_numbers_are_not_reused(run_dsm, dsm_home, 
     check_agree(run_dsm, dsm_home, 1, None, 0, {}, [1])
     ok(run_dsm, "rm", f"{NAME}@v1", "--force")
     refused(run_dsm, dsm_home, ["show", NAME], "has no stable version")
-    assert not (dsm_home / "manifests" / "my-r1" / "7b.json").exists(), "the stable view outlived its version"
-    assert NAME not in {r["name"] for r in js(run_dsm, "list")}, "a name without versions has nothing to list"
+    assert not (dsm_home / "manifests" / "my-r1:7b.json").exists(), "the stable view outlived its version"
+    row = next(r for r in js(run_dsm, "list") if r["name"] == NAME)  # still listed: its numbers and history live on
+    assert (row["versions"], row.get("stable"), row["size"]) == ([], None, 0), row
     out, err = ok(run_dsm, "create", NAME, "--from", tmp_path / "2.gguf")
     assert out.strip() == f"{NAME}@v4", "version numbers are never reused"
     check_agree(run_dsm, dsm_home, 4, None, 0, {}, [4])
@@ -250,7 +250,7 @@ def test_pulls_record_versions(run_dsm, dsm_home):
     name = PULL_REF + ":latest"
     shown = check_agree(run_dsm, dsm_home, 1, None, 0, {}, [1], name=name)
     assert shown["manifest"] == first["manifest"] == second["manifest"]
-    assert sha256_file(dsm_home / "manifests" / "hf.co/test-org/multi-shard/latest.json") == shown["manifest"]
+    assert sha256_file(dsm_home / "manifests" / "hf.co/test-org/multi-shard:latest.json") == shown["manifest"]
     assert len(check_history(run_dsm, dsm_home, name)) == 1
     assert len(list((folder(dsm_home, name) / "versions").iterdir())) == 1, "the re-pull left a manifest behind"
 
@@ -260,6 +260,73 @@ def test_pulls_record_versions(run_dsm, dsm_home):
     assert "pr-only.txt" in {f["path"] for f in js(run_dsm, "show", name + "@v2")["files"]}
     assert js(run_dsm, "gc")["blobs"] == [], "gc removed blobs of a version"
     verify_store(dsm_home)
+
+
+def test_kill_9_during_pulls_registering_versions(run_dsm, start_dsm, dsm_home):
+    """Pulls of two revisions (both already downloaded, so each run is mostly registration) killed at random
+    moments: every name's state is the old or the new one, history is a chain, verify passes, a first commit killed
+    leaves nothing visible, and gc clears what it left."""
+    seed = int(os.environ.get("DSM_TEST_SEED", time.time()))
+    print(f"DSM_TEST_SEED={seed}")
+    rng = random.Random(seed)
+    name = PULL_REF + ":latest"
+    pull_ok(run_dsm, PULL_REF)
+    pull_ok(run_dsm, PULL_REF, "--revision", "refs/pr/1", "--name", name.replace(":latest", ":pr"))
+    killed = 0
+    for i in range(24):
+        target = name if i % 3 else f"{PULL_REF}:new{i}"  # every third pull is the first commit of a new name
+        cmd = ["pull", PULL_REF, "--name", target, "--quiet"] + (["--revision", "refs/pr/1"] if rng.random() < 0.5 else [])
+        st = folder(dsm_home, target) / "state.json"
+        before = json.loads(st.read_bytes()) if st.exists() else None
+        p = start_dsm(cmd, env=ENV)
+        time.sleep(rng.uniform(0.005, 0.25))
+        if p.poll() is None:
+            killed += 1
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait(timeout=30)
+        after = json.loads(st.read_bytes()) if st.exists() else None
+        if before is None:
+            assert after is None or after["revision"] == 1, after
+        else:
+            assert after["revision"] in (before["revision"], before["revision"] + 1), (cmd, before, after)
+            assert after["revision"] == before["revision"] or len(after["versions"]) == len(before["versions"]) + 1
+        if after is not None:
+            check_history(run_dsm, dsm_home, target)
+            check_agree(run_dsm, dsm_home, after["stable"], after.get("canary"), 0, after["tags"],
+                        [v["number"] for v in after["versions"]], name=target, view=False)
+        else:
+            assert target not in {r["name"] for r in js(run_dsm, "list")}, "an uncommitted first pull is listed"
+        rc, out, err = run_dsm(["verify"])
+        assert rc == 0, f"after kill -9 of {cmd}\n" + fmt(rc, out, err)
+    assert killed >= 6, f"only {killed} of 24 pulls were still running when killed"
+    js(run_dsm, "gc", "--partials-older-than", "0")
+    for d in (dsm_home / "registry").rglob("*:*"):
+        if d.is_dir():
+            assert (d / "state.json").exists(), f"gc left {d}, a name whose first commit never happened"
+    for p in (dsm_home / "registry").rglob("sha256-*.json"):
+        st = json.loads((p.parent.parent / "state.json").read_bytes())
+        assert p.name[7:-5] in {v["manifest"] for v in st["versions"]}, f"gc left {p}, the manifest of no version"
+    pull_ok(run_dsm, PULL_REF, "--revision", "refs/pr/1", "--name", name)  # the store still pulls
+    rc, out, err = run_dsm(["verify"])
+    assert rc == 0, fmt(rc, out, err)
+
+
+def test_names_differing_only_in_case_are_refused(run_dsm, dsm_home, tmp_path):
+    ok(run_dsm, "create", "My-R1:7b", "--from", make_gguf(tmp_path / "a.gguf", 1))
+    refused(run_dsm, dsm_home, ["create", "my-r1:7b", "--from", tmp_path / "a.gguf"], r"differs only in case from the stored name My-R1:7b",
+            name="my-r1:7b")
+    refused(run_dsm, dsm_home, ["show", "my-r1:7b"], r"no model named", name="my-r1:7b")
+    refused(run_dsm, dsm_home, ["tag", "my-r1:7b@v1", "x"], r"did you mean My-R1:7b\?", name="my-r1:7b")
+    assert [r["name"] for r in js(run_dsm, "list")] == ["My-R1:7b"]
+
+
+def test_text_history_names_the_tag(run_dsm, dsm_home, tmp_path):
+    ok(run_dsm, "create", NAME, "--from", make_gguf(tmp_path / "a.gguf", 1))
+    ok(run_dsm, "tag", f"{NAME}@v1", "golden")
+    ok(run_dsm, "tag", f"{NAME}@v1", "golden", "--delete")
+    out, _ = ok(run_dsm, "history", NAME)
+    lines = out.strip().splitlines()
+    assert re.search(r"#2 .* tag v1 golden ", lines[1]) and re.search(r"#3 .* untag v1 golden ", lines[2]), out
 
 
 def test_concurrent_commands_lose_no_update(run_dsm, start_dsm, dsm_home, tmp_path):

@@ -18,7 +18,12 @@ struct History: ParsableCommand {
         if global.json { return try Console.json(entries) }
         if entries.isEmpty { return Console.out("\(model): no recorded changes (its only version predates the registry)") }
         for e in entries {
-            let what = e.version.map { "\(e.verb) v\($0)" } ?? e.verb
+            var what = e.version.map { "\(e.verb) v\($0)" } ?? e.verb
+            // Which tag a tag change was about: the one whose pointer differs between before and after.
+            if let t = Set(e.before.tags.keys).union(e.after.tags.keys).sorted().first(where: { e.before.tags[$0] != e.after.tags[$0] }),
+               e.verb == "tag" || e.verb == "untag" {
+                what += " " + t
+            }
             let routing = RegistryCommandSupport.describe(Routing(stable: e.before.stable, canary: e.before.canary, weight: e.before.weight),
                                                           Routing(stable: e.after.stable, canary: e.after.canary, weight: e.after.weight), model)
             Console.out("#\(e.sequence)  \(e.time)  \(e.user)  \(what)  \(routing.dropFirst(model.description.count + 2))  [\(e.command)]")

@@ -21,7 +21,8 @@ enum RegistryCommandSupport {
     static func state(_ name: ModelName, _ registry: Registry) throws -> ReleaseState {
         if let s = try registry.state(of: name) { return s }
         guard try registry.store.manifest(for: name) != nil else {
-            throw CommandFailure(message: "\(name) is not in the store (\(registry.store.root)); `dsm list` shows what is")
+            throw CommandFailure(message: "\(name) is not in the store (\(registry.store.root)); "
+                + (registry.caseVariant(of: name).map { "did you mean \($0)? (names are case-sensitive)" } ?? "`dsm list` shows what is"))
         }
         try FileSystem.createDirectory(registry.store.root)
         return try registry.loadOrImport(name)
