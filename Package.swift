@@ -28,6 +28,11 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries (pkg-config); only Sources/DSMSystem/{Curl,OpenSSL,Zstd} import them.
@@ -65,8 +70,23 @@ let package = Package(
         // `dsm pull` end to end: resolve, list, plan, download, verify, store.
         .target(name: "DSMPull", dependencies: ["DSMHub", "DSMTransfer", "DSMStore", "DSMRegistry", "DSMCatalog", "DSMSystem"],
                 swiftSettings: strict),
+        // Starting child processes that die with dsm (fork + prctl(PR_SET_PDEATHSIG) + exec).
+        .target(name: "CProcess"),
+        // `dsm serve`, pure parts: traffic split, API keys, rate limits, restart backoff, runtime command lines,
+        // metrics text, OpenAI error bodies. No sockets, no processes.
+        .target(name: "DSMServeCore", dependencies: ["DSMStore"], swiftSettings: strict),
+        // `dsm serve`, I/O: runtime processes, the fleet that starts/drains them by channel, the HTTP gateway.
+        .target(name: "DSMServe", dependencies: [
+            "DSMServeCore", "DSMRegistry", "DSMStore", "DSMSystem", "CProcess",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: strict),
         .target(name: "DSMCommands", dependencies: [
-            "DSMPull", "DSMStore", "DSMCatalog", "DSMSystem", "DSMHub", "DSMConvert", "DSMFormats", "DSMQuant", "DSMRegistry",
+            "DSMServe", "DSMServeCore", "DSMPull", "DSMStore", "DSMCatalog", "DSMSystem", "DSMHub", "DSMConvert", "DSMFormats", "DSMQuant", "DSMRegistry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "dsm", dependencies: ["DSMCommands"], swiftSettings: strict),
@@ -81,6 +101,7 @@ let package = Package(
         .testTarget(name: "DSMQuantKernelsTests", dependencies: ["DSMQuantKernels", "DSMQuantKernelsAVX2", "CCPUFeatures", "DSMFormats"],
                     resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "DSMRegistryTests", dependencies: ["DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
+        .testTarget(name: "DSMServeCoreTests", dependencies: ["DSMServeCore"], swiftSettings: strict),
         .testTarget(name: "DSMQuantTests", dependencies: ["DSMQuant", "DSMFormats"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,23 @@
+import DSMServeCore
+
+/// What the gateway enforces and where it listens (defaults in docs/serving.md).
+public struct GatewayOptions: Sendable {
+    public var host = "127.0.0.1"
+    /// dsm's default gateway port (Ollama uses 11434; dsm takes the next one).
+    public var port = 11435
+    public var keys: APIKeyRing?
+    /// Requests per minute per key (per client address without keys); nil = no limit.
+    public var rateLimit: Int?
+    public var burst: Int?
+    public var maxBodyBytes = 8 << 20
+    /// JSON-lines access log; nil = none.
+    public var accessLogPath: String?
+    /// Include request bodies (prompts) in the access log.
+    public var logPrompts = false
+    public var cloud: CloudRoute.Options?
+    /// Pause the canary (weight 0, recorded in the history) when its share of 5xx answers over the last
+    /// `autoRollbackWindow` requests exceeds this fraction.
+    public var autoRollbackErrorRate: Double?
+    public var autoRollbackWindow = 20
+    public init() {}
+}

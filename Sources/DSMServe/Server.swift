@@ -1,0 +1,46 @@
+import AsyncHTTPClient
+import DSMRegistry
+import DSMServeCore
+import DSMStore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// `dsm serve` end to end: start the runtimes of the chosen names, listen, follow the registry, and on SIGINT or
+/// SIGTERM stop accepting, let in-flight requests finish, then stop the runtimes.
+public enum Server {
+    public static func run(registry: Registry, names: [ModelName], fleetOptions: Fleet.Options, gatewayOptions: GatewayOptions,
+                           log: @escaping @Sendable (String) -> Void) async throws {
+        var config = HTTPClient.Configuration()
+        config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
+        config.decompression = .disabled
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        let metrics = MetricsBox()
+        let fleet = try Fleet(registry: registry, options: fleetOptions, client: client, metrics: metrics, log: log)
+        do {
+            for name in names {
+                log("starting \(fleetOptions.kind.rawValue) for \(name)")
+                try await fleet.add(name)
+            }
+            let gateway = try Gateway(fleet: fleet, options: gatewayOptions, client: client, metrics: metrics, log: log)
+            var logger = Logger(label: "dsm-serve")
+            logger.logLevel = .warning
+            let host = gatewayOptions.host, port = gatewayOptions.port
+            let app = Application(
+                responder: CallbackResponder<BasicRequestContext> { request, _ in await gateway.respond(request) },
+                configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                onServerRunning: { _ in log("gateway listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port) (OpenAI-compatible: /v1/chat/completions, /v1/completions, /v1/models; /health, /metrics)") },
+                logger: logger)
+            try await app.runService()
+            log("shutting down: in-flight requests finished; stopping runtimes")
+        } catch {
+            await fleet.stopAll()
+            try? await client.shutdown()
+            throw error
+        }
+        await fleet.stopAll()
+        try await client.shutdown()
+        log("stopped")
+    }
+}
