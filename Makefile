@@ -7,7 +7,7 @@ DSM_DEBUG   := .build/debug/dsm
 DSM_RELEASE := .build/release/dsm
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all setup build release test unit-test integration-test demo catalog catalog-check bench-pull bench-convert bench-quantize clean
+.PHONY: all setup build release test unit-test integration-test demo catalog catalog-check bench-pull bench-convert bench-quantize bench-serve clean
 
 all: build
 
@@ -59,6 +59,11 @@ bench-convert: release
 ## bench-quantize: dsm quantize vs llama-quantize (Q4_K_M, Q8_0; 1 and 2 threads; byte-compared) and one pass from safetensors
 bench-quantize: release
 	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) $(PY) scripts/bench_quantize.py
+
+## bench-serve: gateway overhead (rps, added p50/p99) vs calling a fast local upstream (nginx) directly; JSON and SSE
+bench-serve: release
+	DSM_EXTRA_PACKAGES="nginx-light wrk" bash scripts/setup.sh
+	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) $(PY) scripts/bench_serve.py
 
 clean:
 	rm -rf .build out

@@ -78,7 +78,7 @@ for t in Q4_K_M:q4_K_M Q8_0:q8_0; do
   cmp "$MINE" "$OUT/llama-${t%%:*}.gguf" && echo "${t%%:*}: dsm and llama-quantize wrote identical bytes ($(stat -c %s "$MINE") bytes)"
 done
 
-step "10. Registry: a second version of the demo model, released to 20% of traffic, then promoted"
+step "10. Registry: a second version of the demo model, released to 20% of traffic"
 Q4=$("$DSM" show "hf.co/$REPO:q4_K_M" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["files"][0]["blob"])')
 Q8=$("$DSM" show "hf.co/$REPO:q8_0" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["files"][0]["blob"])')
 "$DSM" create demo-r1:latest --from "$Q4"        # v1: the Q4_K_M file, stable at once
@@ -86,7 +86,30 @@ Q8=$("$DSM" show "hf.co/$REPO:q8_0" --json | "$PY" -c 'import json,sys; print(js
 "$DSM" tag demo-r1:latest@v2 upgrade-candidate
 "$DSM" release demo-r1:latest --canary upgrade-candidate --weight 20
 "$DSM" show demo-r1:latest | tail -n 3
+
+step "11. dsm serve: llama-server behind the gateway; users split 80/20 between v1 and v2, then a promote while serving"
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+DSM_PYTHON="$PWD/$PY" "$DSM" serve demo-r1:latest --port "$PORT" --ctx-size 1024 2>"$OUT/serve.log" &
+SERVE_PID=$!
+trap 'kill $HUB_PID $SERVE_PID 2>/dev/null || true' EXIT
+for _ in $(seq 600); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.2; done
+cat "$OUT/serve.log"
+chat() {  # chat USER: one chat request as USER; prints the version that answered and the reply
+  local reply
+  reply=$(curl -s -D "$OUT/headers" "http://127.0.0.1:$PORT/v1/chat/completions" -H 'content-type: application/json' \
+    -d "{\"model\":\"demo-r1:latest\",\"user\":\"$1\",\"max_tokens\":8,\"messages\":[{\"role\":\"user\",\"content\":\"Hello!\"}]}" \
+    | "$PY" -c 'import json,sys; print(repr(json.load(sys.stdin)["choices"][0]["message"]["content"]))')
+  echo "  $1 -> $(grep -i '^x-dsm-version' "$OUT/headers" | tr -d '\r' | cut -d' ' -f2): $reply (random demo weights)"
+}
+for u in alice bob carol dave erin frank grace heidi ivan judy; do chat "$u"; done
 "$DSM" promote demo-r1:latest
+for _ in $(seq 300); do
+  curl -s "http://127.0.0.1:$PORT/health" | "$PY" -c 'import json,sys; sys.exit(json.load(sys.stdin)["models"]["demo-r1:latest"]["stable"] != 2)' && break
+  sleep 0.1
+done
+for u in alice bob; do chat "$u"; done
+kill -TERM $SERVE_PID; wait $SERVE_PID || true
+tail -n 4 "$OUT/serve.log"
 "$DSM" history demo-r1:latest
 "$DSM" verify demo-r1:latest
 

@@ -39,8 +39,9 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("cloud-fallback"), help: "Send requests to DeepSeek's API when no local runtime of the name is ready.") var cloudFallback = false
     @Option(name: .customLong("cloud-canary"), help: "Percent of users sent to DeepSeek's API instead (0-100).") var cloudCanary = 0
     @Option(name: .customLong("cloud-model"), help: "DeepSeek API model for the cloud route (default deepseek-chat).") var cloudModel = "deepseek-chat"
-    @Option(name: .customLong("auto-rollback-error-rate"), help: "Pause the canary when more than this fraction of its last 20 requests failed (e.g. 0.2).")
+    @Option(name: .customLong("auto-rollback-error-rate"), help: "Pause the canary (weight 0, recorded in the history) when more than this fraction of its recent requests failed (e.g. 0.2).")
     var autoRollback: Double?
+    @Option(name: .customLong("auto-rollback-window"), help: "Requests the canary's error rate is measured over (default 20).") var autoRollbackWindow = 20
     @Flag(name: .customLong("print-commands"), help: "Print the runtime command lines (and for vLLM multi-node, the Ray steps) and exit.") var printCommands = false
     @OptionGroup var global: GlobalOptions
 
@@ -81,6 +82,8 @@ struct Serve: ParsableCommand {
         gateway.maxBodyBytes = maxBodyBytes
         gateway.logPrompts = logPrompts
         gateway.autoRollbackErrorRate = autoRollback
+        gateway.autoRollbackWindow = max(1, autoRollbackWindow)
+        if let r = autoRollback, !(0..<1).contains(r) { throw CommandFailure(message: "--auto-rollback-error-rate must be at least 0 and below 1 (got \(r))") }
         let logs = global.store.root + "/serve/logs"
         try FileManager.default.createDirectory(atPath: logs, withIntermediateDirectories: true)
         gateway.accessLogPath = accessLog == "none" ? nil : (accessLog ?? logs + "/access.jsonl")
@@ -100,6 +103,7 @@ struct Serve: ParsableCommand {
         }
         let quiet = global.quiet
         let log: @Sendable (String) -> Void = { line in if !quiet { Console.error("serve: " + line) } }
+        Server.adoptEventLoopsForConcurrency()
         let done = DispatchSemaphore(value: 0)
         final class Outcome: @unchecked Sendable { var error: (any Error)? }
         let outcome = Outcome()

@@ -1,20 +1,36 @@
+import DSMServeCore
 import Foundation
 
-/// One JSON object per request, appended to a file: time, request id, key label (never the key), route, model,
-/// version, status, milliseconds, bytes, whether it streamed; the request body only when asked for.
+/// One JSON object per request, appended to a file (mode 0600): time, key label (never the key), route, model,
+/// version, status, milliseconds, bytes, whether it streamed, the user's bucket; the request body only when asked
+/// for. Lines are built by hand: a JSON encoder per request costs more than the proxying.
 final class AccessLog: @unchecked Sendable {
     private let handle: FileHandle
     private let lock = NSLock()
 
     init(path: String) throws {
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) }
-        guard let h = FileHandle(forWritingAtPath: path) else { throw SpawnError("cannot open the access log \(path)") }
-        h.seekToEndOfFile()
-        handle = h
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw SpawnError("cannot open the access log \(path): \(String(cString: strerror(errno)))") }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
-    func write(_ fields: [String: Any]) {
-        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
-        lock.withLock { handle.write(data + Data([0x0a])) }
+    func write(_ line: Line) {
+        let data = Data((line.text + "\n").utf8)
+        lock.withLock { handle.write(data) }
+    }
+
+    /// A JSON object under construction, keys in the order added.
+    struct Line {
+        private var parts: [String] = []
+        init() { add("time", UTCTimestamp.now()) }
+        mutating func add(_ key: String, _ value: String) { parts.append("\"\(key)\":" + OpenAIError.quote(value)) }
+        mutating func add(_ key: String, _ value: Int) { parts.append("\"\(key)\":\(value)") }
+        mutating func add(_ key: String, milliseconds seconds: Double) {
+            parts.append("\"\(key)\":" + String(format: "%.3f", seconds * 1000))
+        }
+        mutating func add(_ key: String, _ value: Bool) { parts.append("\"\(key)\":\(value)") }
+        /// `json` must already be one valid JSON value.
+        mutating func add(_ key: String, json: String) { parts.append("\"\(key)\":" + json) }
+        var text: String { "{" + parts.joined(separator: ",") + "}" }
     }
 }

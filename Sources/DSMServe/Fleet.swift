@@ -112,13 +112,14 @@ public final class Fleet: @unchecked Sendable {
     }
 
     /// The runtime for one request: the version the split picks for `userKey` (or `pinned`), falling back to another
-    /// ready version of the name when that one is restarting. Returns the version chosen and its runtime if ready.
+    /// ready version of the name when that one is restarting. Returns the version the split chose and the runtime
+    /// that answers (whose version differs when it is such a fallback), or no runtime when none is ready.
     func route(_ name: String, userKey: String, pinned: Int? = nil) -> (version: Int?, instance: RuntimeInstance?, known: Bool) {
         lock.withLock {
             guard let e = entries[name] else { return (nil, nil, false) }
             let v = pinned ?? e.split.version(name: name, userKey: userKey)
             if let v, let i = e.instances[v], i.phase == .ready { return (v, i, true) }
-            if pinned == nil, let other = e.instances.values.first(where: { $0.phase == .ready }) { return (other.model.version, other, true) }
+            if pinned == nil, let other = e.instances.values.first(where: { $0.phase == .ready }) { return (v, other, true) }
             return (v, nil, true)
         }
     }

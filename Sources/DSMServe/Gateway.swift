@@ -94,10 +94,10 @@ public final class Gateway: @unchecked Sendable {
                                              type: "invalid_request_error", code: "request_too_large"),
                           route: path, model: "-", began: began, key: key, request: incoming)
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any] else {
+        guard let fields = bytes.withUnsafeReadableBytes({ RequestFields.scan($0) }) else {
             return finish(error: .badRequest("the body must be a JSON object"), route: path, model: "-", began: began, key: key, request: incoming)
         }
-        guard let requested = object["model"] as? String else {
+        guard let requested = fields.model else {
             return finish(error: .badRequest("`model` is required: one of \(fleet.names.joined(separator: ", "))"),
                           route: path, model: "-", began: began, key: key, request: incoming)
         }
@@ -113,11 +113,13 @@ public final class Gateway: @unchecked Sendable {
             return finish(error: .notFound("'\(requested)' is not a model name; served: \(fleet.names.joined(separator: ", "))"),
                           route: path, model: requested, began: began, key: key, request: incoming)
         }
-        let stream = object["stream"] as? Bool ?? false
-        let userKey = (object["user"] as? String) ?? incoming.headers[HTTPField.Name("x-session-id")!]
-            ?? (key == "anonymous" ? UUID().uuidString : key)
-        let context = Exchange(name: name, path: path, key: key, began: began, stream: stream, body: options.logPrompts ? object : nil,
-                               userHash: String(TrafficSplit.bucket(name: "user", userKey: userKey)))
+        let stream = fields.stream
+        let userKey = fields.user ?? incoming.headers[HTTPField.Name("x-session-id")!] ?? (key == "anonymous" ? UUID().uuidString : key)
+        // The whole tree only where it is needed: a changed `model` (Ollama, vLLM, the cloud).
+        let object = { (try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any]) ?? [:] }
+        let context = Exchange(name: name, path: path, key: key, began: began, stream: stream,
+                               body: options.logPrompts ? String(buffer: bytes) : nil,
+                               userBucket: TrafficSplit.bucket(name: "user", userKey: userKey))
 
         var attempt = 0
         while true {
@@ -129,13 +131,18 @@ public final class Gateway: @unchecked Sendable {
             }
             if let cloud, cloud.isCanary(name: name, userKey: userKey) || (route.instance == nil && cloud.options.fallback) {
                 do {
-                    let r = try await cloud.send(path: path, body: object, accept: incoming.headers[.accept])
+                    let r = try await cloud.send(path: path, body: object(), accept: incoming.headers[.accept])
                     return relay(r, version: "cloud", instance: nil, context)
                 } catch {
                     return finish(error: .unavailable("DeepSeek's API could not be reached: \(error)"), route: path, model: name, began: began, key: key, request: incoming)
                 }
             }
-            guard let instance = route.instance, let version = route.version else {
+            // The split chose a version whose runtime is down and another one answers: for the canary that counts
+            // as a failure (a canary that keeps crashing should be rolled back even though users are served).
+            if let chosen = route.version, let served = route.instance?.model.version, chosen != served {
+                watchCanary(name, version: chosen, failed: true)
+            }
+            guard let instance = route.instance, let version = route.instance?.model.version ?? route.version else {
                 return finish(error: .unavailable("no runtime of \(name)\(route.version.map { "@v\($0)" } ?? "") is ready (starting or restarting); retry shortly"),
                               route: path, model: name, began: began, key: key, request: incoming, headers: [("retry-after", "1")])
             }
@@ -144,7 +151,7 @@ public final class Gateway: @unchecked Sendable {
             upstream.headers.add(name: "content-type", value: "application/json")
             if let a = incoming.headers[.accept] { upstream.headers.add(name: "accept", value: a) }
             if let m = instance.plan.upstreamModel {
-                var o = object
+                var o = object()
                 o["model"] = m
                 upstream.body = .bytes(ByteBuffer(bytes: (try? JSONSerialization.data(withJSONObject: o)) ?? Data(bytes.readableBytesView)))
             } else {
@@ -168,10 +175,11 @@ public final class Gateway: @unchecked Sendable {
     }
 
     /// What one proxied request carries from routing to its last byte.
-    struct Exchange: @unchecked Sendable {
+    struct Exchange: Sendable {
         var name: String, path: String, key: String, began: Date, stream: Bool
-        var body: [String: Any]?
-        var userHash: String
+        /// The request body, when prompts are logged.
+        var body: String?
+        var userBucket: Int
     }
 
     private func relay(_ r: HTTPClientResponse, version: String, instance: RuntimeInstance?, _ x: Exchange) -> Response {
@@ -230,18 +238,27 @@ public final class Gateway: @unchecked Sendable {
             $0.inFlight -= 1
             $0.record(model: x.name, version: version, route: x.path, status: status, seconds: seconds)
         }
-        var fields: [String: Any] = ["time": ISO8601DateFormatter().string(from: Date()), "key": x.key, "route": x.path, "model": x.name,
-                                     "version": version, "status": status, "ms": (seconds * 1e5).rounded() / 100, "bytes": bytes,
-                                     "stream": x.stream, "user_bucket": x.userHash]
-        if let failure { fields["error"] = failure }
-        if let b = x.body { fields["request"] = b }
-        accessLog?.write(fields)
+        if let accessLog {
+            var line = AccessLog.Line()
+            line.add("key", x.key)
+            line.add("route", x.path)
+            line.add("model", x.name)
+            line.add("version", version)
+            line.add("status", status)
+            line.add("ms", milliseconds: seconds)
+            line.add("bytes", bytes)
+            line.add("stream", x.stream)
+            line.add("user_bucket", x.userBucket)
+            if let failure { line.add("error", failure) }
+            if let b = x.body { line.add("request", json: b) }
+            accessLog.write(line)
+        }
         if version.hasPrefix("v") { watchCanary(x.name, version: Int(version.dropFirst()) ?? 0, failed: status >= 500) }
     }
 
     // MARK: - Automatic rollback
 
-    private func watchCanary(_ name: String, version: Int, failed: Bool) {
+    func watchCanary(_ name: String, version: Int, failed: Bool) {
         guard let threshold = options.autoRollbackErrorRate,
               let entry = fleet.snapshot().first(where: { $0.name == name }), entry.split.canary == version, entry.split.weight > 0 else { return }
         let window = options.autoRollbackWindow
@@ -299,8 +316,17 @@ public final class Gateway: @unchecked Sendable {
         for (n, v) in e.headers + extra { headers[HTTPField.Name(n)!] = v }
         let known = ["/v1/chat/completions", "/v1/completions", "/v1/models", "/metrics"].contains(route) ? route : "other"
         metrics.with { $0.record(model: model, version: version, route: known, status: e.status, seconds: Date().timeIntervalSince(began)) }
-        accessLog?.write(["time": ISO8601DateFormatter().string(from: Date()), "key": key, "route": request.uri.path, "model": model,
-                          "version": version, "status": e.status, "ms": (Date().timeIntervalSince(began) * 1e5).rounded() / 100, "error": e.message])
+        if let accessLog {
+            var line = AccessLog.Line()
+            line.add("key", key)
+            line.add("route", request.uri.path)
+            line.add("model", model)
+            line.add("version", version)
+            line.add("status", e.status)
+            line.add("ms", milliseconds: Date().timeIntervalSince(began))
+            line.add("error", e.message)
+            accessLog.write(line)
+        }
         return Response(status: .init(code: e.status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: e.body)))
     }
 }

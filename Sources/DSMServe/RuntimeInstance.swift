@@ -48,9 +48,7 @@ public final class RuntimeInstance: @unchecked Sendable {
     func start() throws {
         for (path, text) in plan.files { try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic) }
         let header = "\n=== \(ISO8601DateFormatter().string(from: Date())) dsm starts \(model.label): \(plan.arguments.joined(separator: " "))\n"
-        if let h = FileHandle(forWritingAtPath: logPath) ?? { FileManager.default.createFile(atPath: logPath, contents: nil); return FileHandle(forWritingAtPath: logPath) }() {
-            h.seekToEndOfFile(); h.write(Data(header.utf8)); try? h.close()
-        }
+        RuntimeInstance.append(header, to: logPath)
         let env = ProcessInfo.processInfo.environment.merging(plan.environment) { $1 }
         let c = try ChildProcess.start(plan.arguments, environment: env, logPath: logPath) { [weak self] code in
             self?.exited(code)
@@ -89,6 +87,14 @@ public final class RuntimeInstance: @unchecked Sendable {
         }
         await c?.stop()
         events("stopped \(model.label) (pid \(c.map { String($0.pid) } ?? "-"))")
+    }
+
+    /// Appends `text` to the runtime's log (created if missing).
+    static func append(_ text: String, to path: String) {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        close(fd)
     }
 
     private func watchUntilReady(_ c: ChildProcess) async {

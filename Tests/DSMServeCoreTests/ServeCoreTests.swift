@@ -182,3 +182,28 @@ let testHash: @Sendable ([UInt8]) -> [UInt8] = { bytes in
         #expect(OpenAIError.unauthorized().status == 401 && OpenAIError.quote("\u{1}") == "\"\\u0001\"")
     }
 }
+
+@Suite struct RequestFieldsTests {
+    func scan(_ text: String) -> RequestFields? { Array(text.utf8).withUnsafeBytes { RequestFields.scan($0) } }
+
+    @Test func readsTheRoutingFieldsAndSkipsTheRest() {
+        let body = #"{"messages":[{"role":"user","content":"a \"model\": \"fake\" {[}"}],"max_tokens":8,"temperature":0.5e1,"#
+            + #""tools":null,"stream":true,"model":"deepseek-r1:7b-q4_K_M","user":"al\u00efce\ud83d\ude00","extra":{"model":"no"}}"#
+        #expect(scan(body) == RequestFields(model: "deepseek-r1:7b-q4_K_M", user: "alïce😀", stream: true))
+        #expect(scan(#" { "model" : "m" } "#) == RequestFields(model: "m"))
+        #expect(scan("{}") == RequestFields())
+        #expect(scan(#"{"stream":false,"model":"m"}"#) == RequestFields(model: "m", stream: false))
+        #expect(scan(#"{"model":7}"#) == RequestFields(), "a non-string model is no model")
+    }
+
+    @Test func refusesWhatIsNotAJSONObject() {
+        for bad in ["", "[]", "{not json", #"{"model":"m""#, #"{"model":"m",}"#, #"{"a":tru}"#, #"{"a":1} x"#, #""model""#, "{\"a\":\"\u{1}\"}"] {
+            #expect(scan(bad) == nil, "\(bad)")
+        }
+    }
+
+    @Test func timestampShape() {
+        let t = UTCTimestamp.now()
+        #expect(t.count == 24 && t.hasSuffix("Z") && t.dropFirst(10).first == "T" && t.hasPrefix("20"), "\(t)")
+    }
+}

@@ -386,3 +386,26 @@ def test_cloud_route_as_canary_and_as_fallback(run_dsm, start_dsm, dsm_home, dem
         assert cloud_key not in out + err
     finally:
         cloud.server.shutdown()
+
+
+def test_a_crashing_canary_is_rolled_back_automatically(run_dsm, start_dsm, dsm_home, demo_versions):
+    s = serve(run_dsm, start_dsm, dsm_home, demo_versions, "--auto-rollback-error-rate", "0.3", "--auto-rollback-window", "10")
+    dsm_ok(run_dsm, "release", NAME, "--canary", "v2", "--weight", "50")
+    s.wait_routing(1, 2, 50)
+    canary_users = [u for u in (f"user-{i}" for i in range(60)) if s.chat(user=u, max_tokens=1)[0] == "v2"][:10]
+    assert len(canary_users) >= 5, canary_users
+    pid = next(r["pid"] for r in s.health()[1]["models"][NAME]["runtimes"] if r["version"] == 2)
+    os.kill(pid, signal.SIGKILL)
+    while any(r["version"] == 2 and r["phase"] == "ready" for r in s.health()[1]["models"][NAME]["runtimes"]):
+        time.sleep(0.01)
+    # The canary's users are still answered (by stable) while it is down; the gateway counts each as a canary failure.
+    answered = [s.chat(user=u, max_tokens=1)[0] for u in canary_users]
+    assert set(answered) <= {"v1", "v2"}
+    deadline = time.time() + 30
+    while json.loads(run_dsm(["show", NAME, "--json"], env=ENV)[1])["routing"].get("weight") != 0:
+        assert time.time() < deadline, "the failing canary was not rolled back"
+        time.sleep(0.1)
+    last = json.loads(run_dsm(["history", NAME, "--json"], env=ENV)[1])[-1]
+    assert "automatic rollback" in last["command"] and last["after"]["weight"] == 0 and last["before"]["weight"] == 50, last
+    s.wait_routing(1, 2, 0)
+    assert {s.chat(user=u, max_tokens=1)[0] for u in canary_users} == {"v1"}
