@@ -158,7 +158,9 @@ struct Serve: ParsableCommand {
                 let plan = try RuntimeLaunch.plan(fleet.kind, executable: fleet.executable, model: model, port: 0, settings: fleet.settings,
                                                   workDirectory: registry.store.root + "/serve")
                 Console.out("# \(model.label)")
-                for (k, val) in plan.environment.sorted(by: { $0.key < $1.key }) { Console.out("export \(k)=\(val)") }
+                for (k, val) in plan.environment.sorted(by: { $0.key < $1.key }) {
+                    Console.out("export \(k)=\(val.replacingOccurrences(of: "127.0.0.1:0", with: "127.0.0.1:<port>"))")
+                }
                 Console.out(plan.arguments.map(Self.shellQuote).joined(separator: " ").replacingOccurrences(of: "--port 0", with: "--port <port>"))
                 for p in plan.preparation { Console.out(p.map(Self.shellQuote).joined(separator: " ")) }
             } catch {

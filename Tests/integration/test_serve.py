@@ -409,3 +409,30 @@ def test_a_crashing_canary_is_rolled_back_automatically(run_dsm, start_dsm, dsm_
     assert "automatic rollback" in last["command"] and last["after"]["weight"] == 0 and last["before"]["weight"] == 50, last
     s.wait_routing(1, 2, 0)
     assert {s.chat(user=u, max_tokens=1)[0] for u in canary_users} == {"v1"}
+
+
+def test_vllm_and_ollama_command_lines(run_dsm, dsm_home, demo_versions):
+    """No GPU and no Ollama here: the generated commands are checked, and starting without the runtime fails clearly."""
+    from conftest import pull_ok
+    pull_ok(run_dsm, "deepseek-r1:7b", timeout=120)
+    rc, out, err = run_dsm(["serve", "deepseek-r1:7b", "--runtime", "vllm", "--tensor-parallel-size", "8",
+                            "--pipeline-parallel-size", "2", "--print-commands"], env=ENV)
+    assert rc == 0, fmt(rc, out, err)
+    lines = out.splitlines()
+    assert any(line.startswith("ray start --head") for line in lines) and "ray status" in lines, out
+    serve_line = next(line for line in lines if line.startswith("vllm serve "))
+    folder = serve_line.split()[2]
+    for part in ["--served-model-name deepseek-r1:7b", "--tensor-parallel-size 8", "--pipeline-parallel-size 2",
+                 "--distributed-executor-backend ray", "--reasoning-parser deepseek_r1", "--host 127.0.0.1", "--port <port>"]:
+        assert part in serve_line, (part, serve_line)
+    assert folder.startswith(str(dsm_home / "serve" / "snapshots")), serve_line
+    rc, out, err = run_dsm(["serve", "deepseek-r1:7b", "--runtime", "vllm"], env={**ENV, "PATH": "/usr/bin:/bin"})
+    assert rc == 1 and "cannot find vllm" in err and "pip install vllm" in err, fmt(rc, out, err)
+    rc, out, err = run_dsm(["serve", "deepseek-r1:7b"], env=ENV)
+    assert rc == 1 and "is not a GGUF" in err and "dsm quantize" in err, fmt(rc, out, err)
+
+    rc, out, err = run_dsm(["create", NAME, "--from", demo_versions[0]], env=ENV)
+    assert rc == 0, fmt(rc, out, err)
+    rc, out, err = run_dsm(["serve", NAME, "--runtime", "ollama", "--print-commands"], env=ENV)
+    assert rc == 0, fmt(rc, out, err)
+    assert "export OLLAMA_HOST=127.0.0.1:<port>" in out and "ollama serve" in out and "ollama create dsm-demo-r1-latest:v1 -f" in out, out
