@@ -24,6 +24,10 @@ public final class RuntimeInstance: @unchecked Sendable {
     private var stopping = false
     private var prepared = false
     private var _inFlight = 0
+    /// Exits in a row before the health check ever passed (a model that cannot load).
+    private var failedStarts = 0
+    /// After this many, `waitReady` gives up instead of waiting out its timeout.
+    static let maxFailedStarts = 3
 
     init(model: ServedModel, plan: LaunchPlan, port: Int, logPath: String, client: HTTPClient,
          events: @escaping @Sendable (String) -> Void, onRestart: @escaping @Sendable () -> Void) {
@@ -72,6 +76,10 @@ public final class RuntimeInstance: @unchecked Sendable {
             if Date() > deadline {
                 throw SpawnError("\(model.label) did not become ready within \(Int(timeout)) s; see \(logPath)")
             }
+            if lock.withLock({ failedStarts }) >= RuntimeInstance.maxFailedStarts {
+                throw SpawnError("\(model.label) could not start: the runtime exited \(RuntimeInstance.maxFailedStarts) times before it was ready. "
+                                 + "Last lines of \(logPath):\n" + RuntimeInstance.tail(of: logPath, lines: 8))
+            }
             try await Task.sleep(nanoseconds: 50_000_000)
         }
     }
@@ -89,6 +97,12 @@ public final class RuntimeInstance: @unchecked Sendable {
         events("stopped \(model.label) (pid \(c.map { String($0.pid) } ?? "-"))")
     }
 
+    /// The last `lines` lines of a log file.
+    static func tail(of path: String, lines: Int) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else { return "(no log)" }
+        return String(decoding: data.suffix(16 << 10), as: UTF8.self).split(separator: "\n").suffix(lines).map { "  " + $0 }.joined(separator: "\n")
+    }
+
     /// Appends `text` to the runtime's log (created if missing).
     static func append(_ text: String, to path: String) {
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
@@ -104,7 +118,10 @@ public final class RuntimeInstance: @unchecked Sendable {
             if let r = try? await client.execute(request, timeout: .seconds(2)), r.status.code == 200 {
                 _ = try? await r.body.collect(upTo: 1 << 20)
                 if await prepareOnce() {
-                    lock.withLock { if _phase != .stopped && child === c { _phase = .ready } }
+                    lock.withLock {
+                        if _phase != .stopped && child === c { _phase = .ready }
+                        failedStarts = 0
+                    }
                     events("ready \(model.label) on 127.0.0.1:\(port) (pid \(c.pid))")
                 }
                 return
@@ -131,6 +148,7 @@ public final class RuntimeInstance: @unchecked Sendable {
     private func exited(_ code: Int32) {
         let (restart, ran): (Bool, Double) = lock.withLock {
             guard !stopping else { return (false, 0) }
+            if _phase == .starting { failedStarts += 1 }
             _phase = .restarting
             return (true, Date().timeIntervalSince(child?.startedAt ?? Date()))
         }

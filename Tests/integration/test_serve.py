@@ -436,3 +436,18 @@ def test_vllm_and_ollama_command_lines(run_dsm, dsm_home, demo_versions):
     rc, out, err = run_dsm(["serve", NAME, "--runtime", "ollama", "--print-commands"], env=ENV)
     assert rc == 0, fmt(rc, out, err)
     assert "export OLLAMA_HOST=127.0.0.1:<port>" in out and "ollama serve" in out and "ollama create dsm-demo-r1-latest:v1 -f" in out, out
+
+
+def test_a_model_the_runtime_cannot_load_fails_fast_with_its_log(run_dsm, dsm_home, tmp_path):
+    import numpy as np
+    from gguf import GGUFWriter
+    bogus = tmp_path / "bogus.gguf"
+    w = GGUFWriter(str(bogus), "llama")  # a valid GGUF, but no model llama.cpp can load
+    w.add_tensor("t", np.zeros(64, dtype=np.float32))
+    w.write_header_to_file(), w.write_kv_data_to_file(), w.write_tensors_to_file(), w.close()
+    rc, out, err = run_dsm(["create", "bogus:x", "--from", bogus], env=ENV)
+    assert rc == 0, fmt(rc, out, err)
+    rc, out, err = run_dsm(["serve", "bogus:x", "--port", free_port()], env=ENV, timeout=120)
+    assert rc == 1 and "could not start" in err and "exited 3 times" in err and "Last lines of" in err, fmt(rc, out, err)
+    left = subprocess.run(["pgrep", "-f", "--alias bogus:x@v1"], capture_output=True, text=True).stdout.split()
+    assert not left, f"runtime processes left running: {left}"
