@@ -50,8 +50,12 @@ TOP_FIELDS = {
 TAG_FIELDS = {
     "repo": "str", "revision": "str", "architecture": "str", "base_model": "str|null",
     "parameters": "int", "active_parameters": "int|null", "source_dtype": "str",
-    "download_bytes": "int", "context_length": "int", "default_quantization": "str",
+    "download_bytes": "int", "context_length": "int", "shape": "object|null", "default_quantization": "str",
     "convertible": "bool", "hardware": "object", "ollama_tag": "str|null", "notes": "str",
+}
+SHAPE_FIELDS = {
+    "layers": "int", "hidden_size": "int", "vocab_size": "int", "attention": "str",
+    "kv_heads": "int|null", "head_dim": "int|null", "kv_lora_rank": "int|null", "rope_dim": "int|null",
 }
 HARDWARE_FIELDS = {
     "params_class": "str", "cpu_cores": "int", "ram_gb": "int", "gpu_vram_gb": "int",
@@ -177,6 +181,19 @@ def check_tag(entry, where, report):
         report.error(where + ".default_quantization", "'%s' is not a known llama.cpp type (%s)" % (entry["default_quantization"], ", ".join(sorted(QUANT_TYPES))))
     if entry["ollama_tag"] is not None and not OLLAMA_RE.match(entry["ollama_tag"]):
         report.error(where + ".ollama_tag", "'%s' is not of the form model:tag (or null)" % entry["ollama_tag"])
+
+    shape = entry["shape"]
+    if shape is not None and check_fields(shape, SHAPE_FIELDS, where + ".shape: ", report):
+        for key in ("layers", "hidden_size", "vocab_size"):
+            if shape[key] <= 0:
+                report.error(at(where + ".shape: ", key), "must be a positive integer")
+        need = {"gqa": ("kv_heads", "head_dim"), "mla": ("kv_lora_rank", "rope_dim")}.get(shape["attention"])
+        if need is None:
+            report.error(at(where + ".shape: ", "attention"), "'%s' is not gqa or mla" % shape["attention"])
+        else:
+            for key in need:
+                if not isinstance(shape[key], int) or shape[key] <= 0:
+                    report.error(at(where + ".shape: ", key), "%s attention needs a positive %s" % (shape["attention"], key))
 
     hw = entry["hardware"]
     hw_where = where + ".hardware"

@@ -26,6 +26,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 31412968448,
       "context_length": 163840,
+      "shape": {
+        "layers": 27,
+        "hidden_size": 2048,
+        "vocab_size": 102400,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -50,6 +60,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 31412968448,
       "context_length": 163840,
+      "shape": {
+        "layers": 27,
+        "hidden_size": 2048,
+        "vocab_size": 102400,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -74,6 +94,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 471482869760,
       "context_length": 163840,
+      "shape": {
+        "layers": 60,
+        "hidden_size": 5120,
+        "vocab_size": 102400,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -115,6 +145,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 2692943872,
       "context_length": 16384,
+      "shape": {
+        "layers": 24,
+        "hidden_size": 2048,
+        "vocab_size": 32256,
+        "attention": "gqa",
+        "kv_heads": 16,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -139,6 +179,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 13481025536,
       "context_length": 16384,
+      "shape": {
+        "layers": 32,
+        "hidden_size": 4096,
+        "vocab_size": 32256,
+        "attention": "gqa",
+        "kv_heads": 32,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -163,6 +213,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 66685982720,
       "context_length": 16384,
+      "shape": {
+        "layers": 62,
+        "hidden_size": 7168,
+        "vocab_size": 32256,
+        "attention": "gqa",
+        "kv_heads": 8,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -187,6 +247,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 2692943872,
       "context_length": 16384,
+      "shape": {
+        "layers": 24,
+        "hidden_size": 2048,
+        "vocab_size": 32256,
+        "attention": "gqa",
+        "kv_heads": 16,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -211,6 +281,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 13481025536,
       "context_length": 16384,
+      "shape": {
+        "layers": 32,
+        "hidden_size": 4096,
+        "vocab_size": 32256,
+        "attention": "gqa",
+        "kv_heads": 32,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -235,6 +315,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 66685982720,
       "context_length": 16384,
+      "shape": {
+        "layers": 62,
+        "hidden_size": 7168,
+        "vocab_size": 32256,
+        "attention": "gqa",
+        "kv_heads": 8,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -275,6 +365,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 13820731392,
       "context_length": 4096,
+      "shape": {
+        "layers": 30,
+        "hidden_size": 4096,
+        "vocab_size": 102400,
+        "attention": "gqa",
+        "kv_heads": 32,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -299,6 +399,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 134850002944,
       "context_length": 4096,
+      "shape": {
+        "layers": 95,
+        "hidden_size": 8192,
+        "vocab_size": 102400,
+        "attention": "gqa",
+        "kv_heads": 8,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -323,6 +433,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 13820731392,
       "context_length": 4096,
+      "shape": {
+        "layers": 30,
+        "hidden_size": 4096,
+        "vocab_size": 102400,
+        "attention": "gqa",
+        "kv_heads": 32,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -347,6 +467,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 134850002944,
       "context_length": 4096,
+      "shape": {
+        "layers": 95,
+        "hidden_size": 8192,
+        "vocab_size": 102400,
+        "attention": "gqa",
+        "kv_heads": 8,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -392,6 +522,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 3554176000,
       "context_length": 131072,
+      "shape": {
+        "layers": 28,
+        "hidden_size": 1536,
+        "vocab_size": 151936,
+        "attention": "gqa",
+        "kv_heads": 2,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -416,6 +556,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 15231233024,
       "context_length": 131072,
+      "shape": {
+        "layers": 28,
+        "hidden_size": 3584,
+        "vocab_size": 152064,
+        "attention": "gqa",
+        "kv_heads": 4,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -440,6 +590,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 16381470720,
       "context_length": 131072,
+      "shape": {
+        "layers": 36,
+        "hidden_size": 4096,
+        "vocab_size": 151936,
+        "attention": "gqa",
+        "kv_heads": 8,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -464,6 +624,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 16060522496,
       "context_length": 131072,
+      "shape": {
+        "layers": 32,
+        "hidden_size": 4096,
+        "vocab_size": 128256,
+        "attention": "gqa",
+        "kv_heads": 8,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -488,6 +658,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 29540067328,
       "context_length": 131072,
+      "shape": {
+        "layers": 48,
+        "hidden_size": 5120,
+        "vocab_size": 152064,
+        "attention": "gqa",
+        "kv_heads": 8,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -512,6 +692,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 65527752704,
       "context_length": 131072,
+      "shape": {
+        "layers": 64,
+        "hidden_size": 5120,
+        "vocab_size": 152064,
+        "attention": "gqa",
+        "kv_heads": 8,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -536,6 +726,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 141107412992,
       "context_length": 131072,
+      "shape": {
+        "layers": 80,
+        "hidden_size": 8192,
+        "vocab_size": 128256,
+        "attention": "gqa",
+        "kv_heads": 8,
+        "head_dim": 128,
+        "kv_lora_rank": null,
+        "rope_dim": null
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -560,6 +760,16 @@ public enum BundledCatalog {
       "source_dtype": "F8_E4M3",
       "download_bytes": 688472000000,
       "context_length": 163840,
+      "shape": {
+        "layers": 61,
+        "hidden_size": 7168,
+        "vocab_size": 129280,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -584,6 +794,16 @@ public enum BundledCatalog {
       "source_dtype": "F8_E4M3",
       "download_bytes": 688472000000,
       "context_length": 163840,
+      "shape": {
+        "layers": 61,
+        "hidden_size": 7168,
+        "vocab_size": 129280,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -624,6 +844,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 31412968448,
       "context_length": 163840,
+      "shape": {
+        "layers": 27,
+        "hidden_size": 2048,
+        "vocab_size": 102400,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -648,6 +878,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 31412968448,
       "context_length": 163840,
+      "shape": {
+        "layers": 27,
+        "hidden_size": 2048,
+        "vocab_size": 102400,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -672,6 +912,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 471482869760,
       "context_length": 163840,
+      "shape": {
+        "layers": 60,
+        "hidden_size": 5120,
+        "vocab_size": 102400,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -696,6 +946,16 @@ public enum BundledCatalog {
       "source_dtype": "BF16",
       "download_bytes": 471482869760,
       "context_length": 163840,
+      "shape": {
+        "layers": 60,
+        "hidden_size": 5120,
+        "vocab_size": 102400,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -735,6 +995,16 @@ public enum BundledCatalog {
       "source_dtype": "F8_E4M3",
       "download_bytes": 688472000000,
       "context_length": 163840,
+      "shape": {
+        "layers": 61,
+        "hidden_size": 7168,
+        "vocab_size": 129280,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -759,6 +1029,16 @@ public enum BundledCatalog {
       "source_dtype": "F8_E4M3",
       "download_bytes": 688472000000,
       "context_length": 163840,
+      "shape": {
+        "layers": 61,
+        "hidden_size": 7168,
+        "vocab_size": 129280,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -783,6 +1063,16 @@ public enum BundledCatalog {
       "source_dtype": "F8_E4M3",
       "download_bytes": 688472000000,
       "context_length": 163840,
+      "shape": {
+        "layers": 61,
+        "hidden_size": 7168,
+        "vocab_size": 129280,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -807,6 +1097,16 @@ public enum BundledCatalog {
       "source_dtype": "F8_E4M3",
       "download_bytes": 688472000000,
       "context_length": 163840,
+      "shape": {
+        "layers": 61,
+        "hidden_size": 7168,
+        "vocab_size": 129280,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": true,
       "hardware": {
@@ -831,6 +1131,16 @@ public enum BundledCatalog {
       "source_dtype": "F8_E4M3",
       "download_bytes": 689324000000,
       "context_length": 163840,
+      "shape": {
+        "layers": 61,
+        "hidden_size": 7168,
+        "vocab_size": 129280,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": false,
       "hardware": {
@@ -855,6 +1165,16 @@ public enum BundledCatalog {
       "source_dtype": "F8_E4M3",
       "download_bytes": 689324000000,
       "context_length": 163840,
+      "shape": {
+        "layers": 61,
+        "hidden_size": 7168,
+        "vocab_size": 129280,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
       "default_quantization": "Q4_K_M",
       "convertible": false,
       "hardware": {
@@ -893,6 +1213,7 @@ public enum BundledCatalog {
       "source_dtype": "F8_E4M3",
       "download_bytes": 160000000000,
       "context_length": 1048576,
+      "shape": null,
       "default_quantization": "Q4_K_M",
       "convertible": false,
       "hardware": {
@@ -917,6 +1238,7 @@ public enum BundledCatalog {
       "source_dtype": "F8_E4M3",
       "download_bytes": 865000000000,
       "context_length": 1048576,
+      "shape": null,
       "default_quantization": "Q4_K_M",
       "convertible": false,
       "hardware": {
@@ -941,6 +1263,7 @@ public enum BundledCatalog {
       "source_dtype": "F8_E4M3",
       "download_bytes": 160000000000,
       "context_length": 1048576,
+      "shape": null,
       "default_quantization": "Q4_K_M",
       "convertible": false,
       "hardware": {
@@ -965,6 +1288,7 @@ public enum BundledCatalog {
       "source_dtype": "F8_E4M3",
       "download_bytes": 865000000000,
       "context_length": 1048576,
+      "shape": null,
       "default_quantization": "Q4_K_M",
       "convertible": false,
       "hardware": {

@@ -56,11 +56,32 @@ public struct CatalogEntry: Codable, Equatable, Sendable {
     public var sourceDtype: String
     public var downloadBytes: Int64
     public var contextLength: Int?
+    /// The attention and size facts `dsm fit` computes memory from (nil when not published yet).
+    public var shape: Shape?
     public var defaultQuantization: String
     public var convertible: Bool
     public var hardware: Hardware
     public var ollamaTag: String?
     public var notes: String?
+
+    /// Layers, sizes and attention of the model's config.json: grouped-query attention (`kv_heads` × `head_dim` per
+    /// layer in the KV cache) or DeepSeek's multi-head latent attention (`kv_lora_rank` + `rope_dim` per layer).
+    public struct Shape: Codable, Equatable, Sendable {
+        public var layers: Int
+        public var hiddenSize: Int
+        public var vocabSize: Int
+        /// `gqa` or `mla`.
+        public var attention: String
+        public var kvHeads: Int?
+        public var headDim: Int?
+        public var kvLoraRank: Int?
+        public var ropeDim: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case layers, hiddenSize = "hidden_size", vocabSize = "vocab_size", attention, kvHeads = "kv_heads", headDim = "head_dim"
+            case kvLoraRank = "kv_lora_rank", ropeDim = "rope_dim"
+        }
+    }
 
     /// Minimum recommendations from the reference hardware table.
     public struct Hardware: Codable, Equatable, Sendable {
@@ -80,7 +101,7 @@ public struct CatalogEntry: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case repo, revision, architecture, baseModel = "base_model", parameters, activeParameters = "active_parameters"
-        case sourceDtype = "source_dtype", downloadBytes = "download_bytes", contextLength = "context_length"
+        case sourceDtype = "source_dtype", downloadBytes = "download_bytes", contextLength = "context_length", shape
         case defaultQuantization = "default_quantization", convertible, hardware, ollamaTag = "ollama_tag", notes
     }
 }

@@ -69,6 +69,13 @@ struct Pull: ParsableCommand {
             }
             let catalog = try Catalog.load(environment: env)
             let target = try PullTarget.resolve(reference, revision: revision, name: name, catalog: catalog)
+            if !global.quiet, let catalogName = target.catalogName {
+                let parts = catalogName.split(separator: ":").map(String.init)
+                if let match = catalog.lookup(family: parts[0], tag: parts.count > 1 ? parts[1] : nil),
+                   let warning = FitAdvice.pullWarning(match, store: global.store, environment: env) {
+                    Console.error("warning: " + warning)
+                }
+            }
             let puller = Puller(options: options, cancel: cancel)
             let quiet = global.quiet
             let json = global.json

@@ -73,6 +73,17 @@ struct Serve: ParsableCommand {
         fleet.settings.pipelineParallel = pipelineParallel
         fleet.settings.rayCluster = ray
         fleet.settings.extraArguments = runtimeArgs
+        // dsm fit's verdict: a warning when a model will not fit, and its GPU layers when serving one name on GPUs.
+        if kind != .vllm {
+            for name in served {
+                guard let v = try registry.lookup(name, nil),
+                      let g = v.manifest.files.filter({ $0.path.hasSuffix(".gguf") }).sorted(by: { $0.path < $1.path }).first else { continue }
+                let advice = FitAdvice.serving(ggufPath: global.store.blobPath(g.sha256), label: name.description, context: contextSize,
+                                               store: global.store, environment: global.environment)
+                if let w = advice.warning, !global.quiet { Console.error("warning: " + w) }
+                if gpuLayers == nil, served.count == 1, let n = advice.gpuLayers { fleet.settings.gpuLayers = n }
+            }
+        }
         if printCommands { return try printPlans(registry, served, fleet) }
 
         gateway.host = host

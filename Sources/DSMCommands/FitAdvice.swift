@@ -1,0 +1,35 @@
+import DSMCatalog
+import DSMFit
+import DSMPull
+import DSMStore
+
+/// `dsm fit`'s verdict where other commands need it: `pull` warns before downloading a model this machine cannot
+/// run, and `serve` warns, and takes its suggested GPU layers when none are given.
+enum FitAdvice {
+    /// A warning for pulling catalog entry `match` onto this machine, or nil when some option runs.
+    static func pullWarning(_ match: Catalog.Match, store: Store, environment: [String: String], context: Int = 4096) -> String? {
+        guard let input = try? FitInput.fromCatalog(match) else { return nil }
+        let machine = MachineProbe.detect(diskPath: store.root, environment: environment)
+        let plans = FitPlanner.plans(input.shape, context: context, machine: machine)
+        guard FitPlanner.suggest(plans) == nil, let smallest = plans.last else { return nil }
+        return "\(match.canonicalName) will not run on this machine: even \(smallest.type) needs about \(ByteFormat.string(smallest.totalBytes)) "
+            + "at \(context) tokens, and it has \(ByteFormat.string(FitPlanner.usableRAM(machine))) of usable RAM"
+            + (machine.gpus.isEmpty ? "" : " and \(ByteFormat.string(FitPlanner.usableVRAM(machine))) of usable GPU memory")
+            + ". Pulling anyway (to move it to a bigger machine?); `dsm fit \(match.canonicalName)` explains."
+    }
+
+    /// For serving the GGUF at `path` at `context` tokens: the plan, a warning when it does not fit, and the GPU
+    /// layers to use when there are GPUs.
+    static func serving(ggufPath: String, label: String, context: Int, store: Store, environment: [String: String])
+        -> (warning: String?, gpuLayers: Int?) {
+        guard let input = try? FitInput.fromGGUF(path: ggufPath, label: label, source: "stored GGUF"), let type = input.ggufType else { return (nil, nil) }
+        let machine = MachineProbe.detect(diskPath: store.root, environment: environment)
+        guard let plan = FitPlanner.plan(input.shape, type: type, ggufType: type, context: context, machine: machine) else { return (nil, nil) }
+        let layers = machine.gpus.isEmpty ? nil : (plan.verdict == .gpu ? input.shape.layers + 1 : plan.gpuLayers)
+        guard plan.verdict == .noFit else { return (nil, layers) }
+        return ("\(label) needs about \(ByteFormat.string(plan.totalBytes)) at --ctx-size \(context), more than this machine's "
+                + "\(ByteFormat.string(FitPlanner.usableRAM(machine))) usable RAM"
+                + (machine.gpus.isEmpty ? "" : " + \(ByteFormat.string(FitPlanner.usableVRAM(machine))) GPU memory")
+                + "; it will page from disk or fail to load. `dsm fit \(label)` shows what fits.", layers)
+    }
+}
