@@ -7,7 +7,7 @@ DSM_DEBUG   := .build/debug/dsm
 DSM_RELEASE := .build/release/dsm
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all setup build release test unit-test integration-test demo catalog catalog-check bench-pull bench-convert bench-quantize bench-serve clean
+.PHONY: all setup build release test unit-test integration-test demo catalog catalog-check bench-pull bench-convert bench-quantize bench-serve bench-bundle clean
 
 all: build
 
@@ -64,6 +64,10 @@ bench-quantize: release
 bench-serve: release
 	DSM_EXTRA_PACKAGES="nginx-light wrk" bash scripts/setup.sh
 	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) $(PY) scripts/bench_serve.py
+
+## bench-bundle: dsm export/import vs tar + zstd on a 4 GB BF16 checkpoint and its Q4_K_M GGUF (levels 1, 3, 9)
+bench-bundle: release
+	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) $(PY) scripts/bench_bundle.py
 
 clean:
 	rm -rf .build out

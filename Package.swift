@@ -70,6 +70,8 @@ let package = Package(
         // `dsm pull` end to end: resolve, list, plan, download, verify, store.
         .target(name: "DSMPull", dependencies: ["DSMHub", "DSMTransfer", "DSMStore", "DSMRegistry", "DSMCatalog", "DSMSystem"],
                 swiftSettings: strict),
+        // `dsm export` / `dsm import`: zstd-compressed tar bundles of manifests and blobs, verified as they are read.
+        .target(name: "DSMBundle", dependencies: ["DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
         // `dsm fit`: memory requirements and verdicts (pure) and this machine's detection.
         .target(name: "DSMFit", swiftSettings: strict),
         // Starting child processes that die with dsm (fork + prctl(PR_SET_PDEATHSIG) + exec).
@@ -89,7 +91,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .target(name: "DSMCommands", dependencies: [
-            "DSMServe", "DSMServeCore", "DSMFit", "DSMPull", "DSMStore", "DSMCatalog", "DSMSystem", "DSMHub", "DSMConvert", "DSMFormats", "DSMQuant", "DSMRegistry",
+            "DSMServe", "DSMServeCore", "DSMFit", "DSMBundle", "DSMPull", "DSMStore", "DSMCatalog", "DSMSystem", "DSMHub", "DSMConvert", "DSMFormats", "DSMQuant", "DSMRegistry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "dsm", dependencies: ["DSMCommands"], swiftSettings: strict),
@@ -104,6 +106,7 @@ let package = Package(
         .testTarget(name: "DSMQuantKernelsTests", dependencies: ["DSMQuantKernels", "DSMQuantKernelsAVX2", "CCPUFeatures", "DSMFormats"],
                     resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "DSMRegistryTests", dependencies: ["DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
+        .testTarget(name: "DSMBundleTests", dependencies: ["DSMBundle", "DSMSystem"], swiftSettings: strict),
         .testTarget(name: "DSMFitTests", dependencies: ["DSMFit"], swiftSettings: strict),
         .testTarget(name: "DSMServeCoreTests", dependencies: ["DSMServeCore"], swiftSettings: strict),
         .testTarget(name: "DSMQuantTests", dependencies: ["DSMQuant", "DSMFormats"], swiftSettings: strict),

@@ -14,7 +14,7 @@ public struct DSM: ParsableCommand {
         """,
         version: version,
         subcommands: [Pull.self, Convert.self, Quantize.self, List.self, Show.self, Release.self, Promote.self, Rollback.self, Tag.self,
-                      History.self, Create.self, Remove.self, GC.self, Verify.self, Serve.self, Fit.self, CatalogCommand.self, Hash.self]
+                      History.self, Create.self, Remove.self, GC.self, Verify.self, Serve.self, Fit.self, Export.self, Import.self, CatalogCommand.self, Hash.self]
     )
 
     public init() {}

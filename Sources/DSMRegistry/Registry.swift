@@ -51,11 +51,16 @@ public struct Registry: Sendable {
 
     /// The manifest of a version of `name`, read from its immutable file and checked against its digest.
     public func manifest(of version: VersionRecord, in name: ModelName) throws -> Manifest {
+        try Manifest.decode(try manifestBytes(of: version, in: name))
+    }
+
+    /// The bytes of a version's manifest file, checked against its digest.
+    public func manifestBytes(of version: VersionRecord, in name: ModelName) throws -> [UInt8] {
         let bytes = try FileSystem.readAll(versionPath(name, version.manifest))
         guard Digest.sha256Hex(bytes) == version.manifest else {
             throw RegistryError("the manifest of \(name)@v\(version.number) (sha256:\(version.manifest)) is corrupted; run `dsm verify`")
         }
-        return try Manifest.decode(bytes)
+        return bytes
     }
 
     /// What a version holds: its kind and its files (paths, sizes, digests). Equal keys mean the same artifact, so
