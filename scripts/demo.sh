@@ -113,5 +113,13 @@ tail -n 4 "$OUT/serve.log"
 "$DSM" history demo-r1:latest
 "$DSM" verify demo-r1:latest
 
+step "12. To an air-gapped machine: dsm export to one verified zstd file, dsm import into an empty store"
+"$DSM" export demo-r1:latest --all-versions -o "$OUT/demo-r1.dsm"
+DSM_HOME="$OUT/offline-home" "$DSM" import "$OUT/demo-r1.dsm" --dry-run
+rm -rf "$OUT/offline-home"
+DSM_HOME="$OUT/offline-home" "$DSM" import "$OUT/demo-r1.dsm" --with-channels
+DSM_HOME="$OUT/offline-home" "$DSM" list
+DSM_HOME="$OUT/offline-home" "$DSM" fit demo-r1:latest | tail -n 3
+
 echo
 echo "demo done. Try: DSM_HOME=$DSM_HOME $DSM show hf.co/$REPO --json"
