@@ -167,3 +167,18 @@ def test_export_errors(run_dsm, dsm_home, tmp_path):
         rc, out, err = run_dsm([str(a) for a in args])
         assert rc == 1 and message in err, fmt(rc, out, err)
     assert not list(tmp_path.glob("x.dsm*"))
+
+
+def test_a_failed_import_keeps_its_verified_blobs_for_the_next_run(run_dsm, other_home, tmp_path):
+    good, bad = b"first blob, intact" * 1000, b"second blob"
+    a, b = hashlib.sha256(good).hexdigest(), hashlib.sha256(b"what the TOC promised").hexdigest()
+    broken = write_bundle(tmp_path / "broken.dsm", [(f"blobs/sha256-{a}", good), (f"blobs/sha256-{b}", bad)],
+                          lambda t: t["entries"][1].update(sha256=b))
+    rc, out, err = run_dsm(["import", str(broken)], dsm_home=other_home)
+    assert rc == 1 and "corrupted in the bundle" in err, fmt(rc, out, err)
+    assert (other_home / "blobs" / f"sha256-{a}").read_bytes() == good, "the verified blob was not kept"
+    assert not (other_home / "blobs" / f"sha256-{b}").exists()
+    assert not (other_home / "registry").exists() or not list((other_home / "registry").iterdir())
+    again = write_bundle(tmp_path / "again.dsm", [(f"blobs/sha256-{a}", good)])
+    report = js(run_dsm, "import", again, home=other_home)
+    assert report["present_blobs"] == 1 and report["stored_blobs"] == 0, report
