@@ -113,6 +113,19 @@ def serve(run_dsm, start_dsm, dsm_home, demo_versions, *extra, versions=2, env=N
     return s
 
 
+def runtime_pids(alias: str) -> list[str]:
+    """Processes whose command line holds `alias` (read from /proc; no procps needed)."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if alias.encode() in (d / "cmdline").read_bytes():
+                    found.append(d.name)
+            except OSError:
+                pass
+    return found
+
+
 def dsm_ok(run_dsm, *args):
     rc, out, err = run_dsm(list(args), env=ENV)
     assert rc == 0, fmt(rc, out, err)
@@ -449,5 +462,5 @@ def test_a_model_the_runtime_cannot_load_fails_fast_with_its_log(run_dsm, dsm_ho
     assert rc == 0, fmt(rc, out, err)
     rc, out, err = run_dsm(["serve", "bogus:x", "--port", free_port()], env=ENV, timeout=120)
     assert rc == 1 and "could not start" in err and "exited 3 times" in err and "Last lines of" in err, fmt(rc, out, err)
-    left = subprocess.run(["pgrep", "-f", "--alias bogus:x@v1"], capture_output=True, text=True).stdout.split()
+    left = runtime_pids("--alias\x00bogus:x@v1")
     assert not left, f"runtime processes left running: {left}"
