@@ -87,7 +87,15 @@ Q8=$("$DSM" show "hf.co/$REPO:q8_0" --json | "$PY" -c 'import json,sys; print(js
 "$DSM" release demo-r1:latest --canary upgrade-candidate --weight 20
 "$DSM" show demo-r1:latest | tail -n 3
 
-step "11. dsm serve: llama-server behind the gateway; users split 80/20 between v1 and v2, then a promote while serving"
+step "11. To an air-gapped machine: dsm export to one verified zstd file, dsm import into an empty store"
+"$DSM" export demo-r1:latest --all-versions -o "$OUT/demo-r1.dsm"
+DSM_HOME="$OUT/offline-home" "$DSM" import "$OUT/demo-r1.dsm" --dry-run
+rm -rf "$OUT/offline-home"
+DSM_HOME="$OUT/offline-home" "$DSM" import "$OUT/demo-r1.dsm" --with-channels
+DSM_HOME="$OUT/offline-home" "$DSM" list
+DSM_HOME="$OUT/offline-home" "$DSM" fit demo-r1:latest | tail -n 3
+
+step "12. dsm serve: llama-server behind the gateway; users split 80/20 between v1 and v2, then a promote while serving"
 PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 DSM_PYTHON="$PWD/$PY" "$DSM" serve demo-r1:latest --port "$PORT" --ctx-size 1024 2>"$OUT/serve.log" &
 SERVE_PID=$!
@@ -112,14 +120,6 @@ kill -TERM $SERVE_PID; wait $SERVE_PID || true
 tail -n 4 "$OUT/serve.log"
 "$DSM" history demo-r1:latest
 "$DSM" verify demo-r1:latest
-
-step "12. To an air-gapped machine: dsm export to one verified zstd file, dsm import into an empty store"
-"$DSM" export demo-r1:latest --all-versions -o "$OUT/demo-r1.dsm"
-DSM_HOME="$OUT/offline-home" "$DSM" import "$OUT/demo-r1.dsm" --dry-run
-rm -rf "$OUT/offline-home"
-DSM_HOME="$OUT/offline-home" "$DSM" import "$OUT/demo-r1.dsm" --with-channels
-DSM_HOME="$OUT/offline-home" "$DSM" list
-DSM_HOME="$OUT/offline-home" "$DSM" fit demo-r1:latest | tail -n 3
 
 echo
 echo "demo done. Try: DSM_HOME=$DSM_HOME $DSM show hf.co/$REPO --json"
