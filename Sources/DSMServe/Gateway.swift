@@ -150,6 +150,7 @@ public final class Gateway: @unchecked Sendable {
             upstream.method = .POST
             upstream.headers.add(name: "content-type", value: "application/json")
             if let a = incoming.headers[.accept] { upstream.headers.add(name: "accept", value: a) }
+            if let k = options.runtimeKey { upstream.headers.add(name: "authorization", value: "Bearer " + k) }
             if let m = instance.plan.upstreamModel {
                 var o = object()
                 o["model"] = m

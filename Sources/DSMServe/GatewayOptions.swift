@@ -19,5 +19,8 @@ public struct GatewayOptions: Sendable {
     /// `autoRollbackWindow` requests exceeds this fraction.
     public var autoRollbackErrorRate: Double?
     public var autoRollbackWindow = 20
+    /// The key the gateway sends to llama.cpp runtimes (they are started with it), so local users cannot bypass
+    /// the gateway's keys and limits through the runtimes' loopback ports.
+    public var runtimeKey: String?
     public init() {}
 }

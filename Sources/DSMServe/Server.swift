@@ -20,6 +20,21 @@ public enum Server {
 
     public static func run(registry: Registry, names: [ModelName], fleetOptions: Fleet.Options, gatewayOptions: GatewayOptions,
                            log: @escaping @Sendable (String) -> Void) async throws {
+        var fleetOptions = fleetOptions, gatewayOptions = gatewayOptions
+        // A fresh key per run, known to the gateway and (through a 0600 file) to the llama.cpp runtimes only.
+        var keyFile: String?
+        if fleetOptions.kind == .llamaCpp {
+            let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+            let path = registry.store.root + "/serve/runtime-key-\(getpid())"
+            try FileManager.default.createDirectory(atPath: registry.store.root + "/serve", withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+                throw SpawnError("cannot write the runtime key file \(path)")
+            }
+            keyFile = path
+            fleetOptions.settings.runtimeKeyFile = path
+            gatewayOptions.runtimeKey = key
+        }
+        defer { if let keyFile { try? FileManager.default.removeItem(atPath: keyFile) } }
         var config = HTTPClient.Configuration()
         config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         config.decompression = .disabled

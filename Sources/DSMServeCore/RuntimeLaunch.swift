@@ -44,6 +44,9 @@ public struct RuntimeSettings: Sendable, Equatable {
     /// vLLM across machines through Ray.
     public var rayCluster = false
     public var extraArguments: [String] = []
+    /// A file holding the key only the gateway knows (one line, mode 0600): llama-server then refuses requests
+    /// that bypass the gateway through its loopback port.
+    public var runtimeKeyFile: String?
 
     public init() {}
 }
@@ -86,6 +89,7 @@ public enum RuntimeLaunch {
                  "--ctx-size", String(s.contextSize), "--parallel", String(s.parallel),
                  "--jinja", "--reasoning-format", "deepseek", "--metrics", "--no-slots", "--no-ui"]
         if let t = s.threads { a += ["--threads", String(t)] }
+        if let k = s.runtimeKeyFile { a += ["--api-key-file", k] }
         if let n = s.gpuLayers { a += ["--gpu-layers", String(n), "--fit", "off"] } else { a += ["--fit", "on"] }
         return LaunchPlan(arguments: a + s.extraArguments, healthPath: "/health", upstreamModel: nil)
     }

@@ -147,6 +147,12 @@ def test_chat_and_completions_with_and_without_streaming(run_dsm, start_dsm, dsm
     assert status == 200 and headers["content-type"].startswith("text/event-stream") and headers["x-dsm-version"] == "v1"
     assert body.decode().rstrip().endswith("data: [DONE]"), body
     assert [m.id for m in s.client.models.list().data] == [NAME]
+    # The runtime's own port refuses requests that bypass the gateway (it only takes the gateway's per-run key).
+    runtime_port = s.health()[1]["models"][NAME]["runtimes"][0]["port"]
+    status, _, _ = post(f"http://127.0.0.1:{runtime_port}/v1/chat/completions", {"model": NAME, "messages": MESSAGES, "max_tokens": 1})
+    assert status == 401, f"the runtime answered {status} to a request that bypassed the gateway"
+    key_files = list((dsm_home / "serve").glob("runtime-key-*"))
+    assert len(key_files) == 1 and key_files[0].stat().st_mode & 0o077 == 0, key_files
     pinned = s.client.chat.completions.with_raw_response.create(model=NAME.replace(":latest", ":latest@v1"), messages=MESSAGES, max_tokens=1)
     assert pinned.headers["x-dsm-version"] == "v1"
     _, _, metrics = get(s.url + "/metrics")
@@ -290,6 +296,7 @@ def test_graceful_shutdown_finishes_the_stream_in_flight(run_dsm, start_dsm, dsm
     rc, out, err = run_dsm.wait(s.proc, timeout=60)
     assert rc == 0, fmt(rc, out, err)
     assert "stopped" in err
+    assert not list((dsm_home / "serve").glob("runtime-key-*")), "the per-run runtime key outlived serve"
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
 
