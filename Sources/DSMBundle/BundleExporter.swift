@@ -44,7 +44,7 @@ public struct BundleExporter {
         var blobEntries: [BundleTOC.Entry] = []
         var seenBlobs = Set<String>()
         for (name, selector) in selection {
-            guard let state = try registry.state(of: name) ?? (try registry.store.manifest(for: name) != nil ? registry.loadOrImport(name) : nil) else {
+            guard let state = try registry.stateOrImportIfStored(name) else {
                 throw BundleError("\(name) is not in the store; `dsm list` shows what is")
             }
             let chosen: [VersionRecord]

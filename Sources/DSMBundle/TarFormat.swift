@@ -1,3 +1,5 @@
+import DSMSystem
+
 /// The tar (ustar) records a bundle is made of: 512-byte headers for regular files, data padded to 512 bytes, two
 /// zero blocks at the end. Sizes at or above 8 GiB use the base-256 size field GNU tar, bsdtar and Python's tarfile
 /// read. Only regular files are written or accepted (no links, directories or extended headers).
@@ -93,9 +95,7 @@ public enum BundlePath: Equatable, Sendable {
     public static let tocName = "dsm-bundle.json"
 
     public init(_ path: String) throws(TarFormat.Invalid) {
-        func hex64(_ s: Substring) -> String? {
-            s.count == 64 && s.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) }) ? String(s) : nil
-        }
+        func hex64(_ s: Substring) -> String? { Hex.isLowerHex(s, length: 64) ? String(s) : nil }
         if path == BundlePath.tocName { self = .toc; return }
         if path.hasPrefix("manifests/sha256-"), path.hasSuffix(".json"), let d = hex64(path.dropFirst(17).dropLast(5)) {
             self = .manifest(digest: d); return

@@ -20,10 +20,8 @@ enum FitAdvice {
 
     /// For serving the GGUF at `path` at `context` tokens: the plan, a warning when it does not fit, and the GPU
     /// layers to use when there are GPUs.
-    static func serving(ggufPath: String, label: String, context: Int, store: Store, environment: [String: String])
-        -> (warning: String?, gpuLayers: Int?) {
+    static func serving(ggufPath: String, label: String, context: Int, machine: MachineProfile) -> (warning: String?, gpuLayers: Int?) {
         guard let input = try? FitInput.fromGGUF(path: ggufPath, label: label, source: "stored GGUF"), let type = input.ggufType else { return (nil, nil) }
-        let machine = MachineProbe.detect(diskPath: store.root, environment: environment)
         guard let plan = FitPlanner.plan(input.shape, type: type, ggufType: type, context: context, machine: machine) else { return (nil, nil) }
         let layers = machine.gpus.isEmpty ? nil : (plan.verdict == .gpu ? input.shape.layers + 1 : plan.gpuLayers)
         guard plan.verdict == .noFit else { return (nil, layers) }

@@ -23,7 +23,7 @@ struct FitInput {
     static func resolve(_ text: String, store: Store, catalog: Catalog) throws -> FitInput {
         if text.hasSuffix(".gguf"), FileSystem.exists(text) { return try fromGGUF(path: text, label: text, source: "GGUF file") }
         if let v = try storedVersion(text, store: store) {
-            if let g = v.manifest.files.filter({ $0.path.hasSuffix(".gguf") }).sorted(by: { $0.path < $1.path }).first {
+            if let g = v.manifest.firstGGUF {
                 return try fromGGUF(path: store.blobPath(g.sha256), label: "\(v.name)@v\(v.number)", source: "stored GGUF")
             }
             return try fromCheckpoint(v, store: store, catalog: catalog)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DSMFit
 import DSMRegistry
 import DSMServe
 import DSMServeCore
@@ -56,7 +57,7 @@ struct Serve: ParsableCommand {
             guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
                 throw CommandFailure(message: "cannot read the API key file \(apiKeyFile)")
             }
-            do { gateway.keys = try APIKeyRing(fileText: text, hash: { Array(Digest.sha256Hex($0).hexBytes) }) } catch {
+            do { gateway.keys = try APIKeyRing(fileText: text, hash: { Digest.sha256($0) }) } catch {
                 throw CommandFailure(message: "\(apiKeyFile): \(error)")
             }
         }
@@ -75,11 +76,11 @@ struct Serve: ParsableCommand {
         fleet.settings.extraArguments = runtimeArgs
         // dsm fit's verdict: a warning when a model will not fit, and its GPU layers when serving one name on GPUs.
         if kind != .vllm {
+            let machine = MachineProbe.detect(diskPath: global.store.root, environment: global.environment)
             for name in served {
                 guard let v = try registry.lookup(name, nil),
-                      let g = v.manifest.files.filter({ $0.path.hasSuffix(".gguf") }).sorted(by: { $0.path < $1.path }).first else { continue }
-                let advice = FitAdvice.serving(ggufPath: global.store.blobPath(g.sha256), label: name.description, context: contextSize,
-                                               store: global.store, environment: global.environment)
+                      let g = v.manifest.firstGGUF else { continue }
+                let advice = FitAdvice.serving(ggufPath: global.store.blobPath(g.sha256), label: name.description, context: contextSize, machine: machine)
                 if let w = advice.warning, !global.quiet { Console.error("warning: " + w) }
                 if gpuLayers == nil, served.count == 1, let n = advice.gpuLayers { fleet.settings.gpuLayers = n }
             }
@@ -160,7 +161,7 @@ struct Serve: ParsableCommand {
         for name in names {
             guard let v = try registry.lookup(name, nil) else { continue }
             var model = ServedModel(name: name.description, version: v.number)
-            if let f = v.manifest.files.filter({ $0.path.hasSuffix(".gguf") }).sorted(by: { $0.path < $1.path }).first {
+            if let f = v.manifest.firstGGUF {
                 model.ggufPath = registry.store.blobPath(f.sha256)
             } else {
                 model.checkpointPath = registry.store.root + "/serve/snapshots/" + v.digest
@@ -217,18 +218,5 @@ enum RuntimeLocator {
         p.waitUntilExit()
         let path = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         return p.terminationStatus == 0 && FileSystem.exists(path) ? path : nil
-    }
-}
-
-extension String {
-    /// The bytes of a hex string (as Digest returns).
-    var hexBytes: [UInt8] {
-        var out: [UInt8] = []
-        var i = startIndex
-        while i < endIndex, let j = index(i, offsetBy: 2, limitedBy: endIndex) {
-            out.append(UInt8(self[i..<j], radix: 16) ?? 0)
-            i = j
-        }
-        return out
     }
 }

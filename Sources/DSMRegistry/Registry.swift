@@ -179,6 +179,13 @@ public struct Registry: Sendable {
         return s
     }
 
+    /// The committed state of `name`, or, for a name stored before the registry existed, its import as v1; nil when
+    /// the name is not stored at all.
+    public func stateOrImportIfStored(_ name: ModelName) throws -> ReleaseState? {
+        if let s = try state(of: name) { return s }
+        return try store.manifest(for: name) == nil ? nil : try loadOrImport(name)
+    }
+
     /// Fsyncs every directory from `path`'s parent up to the store root, so newly made folders survive a crash.
     func syncParents(of path: String) throws {
         var dir = FileSystem.parent(of: path)

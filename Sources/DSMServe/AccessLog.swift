@@ -22,7 +22,16 @@ final class AccessLog: @unchecked Sendable {
     /// A JSON object under construction, keys in the order added.
     struct Line {
         private var parts: [String] = []
-        init() { add("time", UTCTimestamp.now()) }
+        /// A line with the fields every request has.
+        init(key: String, route: String, model: String, version: String, status: Int, seconds: Double) {
+            add("time", UTCTimestamp.now())
+            add("key", key)
+            add("route", route)
+            add("model", model)
+            add("version", version)
+            add("status", status)
+            add("ms", milliseconds: seconds)
+        }
         mutating func add(_ key: String, _ value: String) { parts.append("\"\(key)\":" + OpenAIError.quote(value)) }
         mutating func add(_ key: String, _ value: Int) { parts.append("\"\(key)\":\(value)") }
         mutating func add(_ key: String, milliseconds seconds: Double) {

@@ -54,7 +54,7 @@ public final class Fleet: @unchecked Sendable {
     /// Starts serving `name` at its current routing (waits until its runtimes are ready) and keeps following the
     /// registry. Throws when the name cannot be served at all.
     func add(_ name: ModelName) async throws {
-        guard let state = try registry.state(of: name) ?? (try registry.loadOrImportIfStored(name)) else {
+        guard let state = try registry.stateOrImportIfStored(name) else {
             throw SpawnError("\(name) is not in the store; `dsm list` shows what is")
         }
         try await apply(name, state.routing, revision: state.revision)
@@ -124,6 +124,9 @@ public final class Fleet: @unchecked Sendable {
         }
     }
 
+    /// The current split of `name` (nil when not served).
+    func split(of name: String) -> TrafficSplit? { lock.withLock { entries[name]?.split } }
+
     /// Each name's split and its runtimes' phases (for `/health`).
     func snapshot() -> [(name: String, split: TrafficSplit, instances: [RuntimeInstance])] {
         lock.withLock { entries.sorted { $0.key < $1.key }.map { ($0.key, $0.value.split, $0.value.instances.values.sorted { $0.model.version < $1.model.version }) } }
@@ -152,8 +155,7 @@ public final class Fleet: @unchecked Sendable {
     private func served(_ v: ResolvedVersion) throws -> ServedModel {
         let store = registry.store
         var m = ServedModel(name: v.name.description, version: v.number)
-        if let gguf = v.manifest.files.filter({ $0.path.hasSuffix(".gguf") }).map(\.path).sorted().first,
-           let f = v.manifest.files.first(where: { $0.path == gguf }) {
+        if let f = v.manifest.firstGGUF {
             m.ggufPath = store.blobPath(f.sha256)
         } else {
             let dir = workDirectory + "/snapshots/" + v.digest
@@ -167,13 +169,6 @@ public final class Fleet: @unchecked Sendable {
             m.checkpointPath = dir
         }
         return m
-    }
-}
-
-extension Registry {
-    /// The state of a name stored before the registry existed (imported as v1), or nil when it is not stored.
-    func loadOrImportIfStored(_ name: ModelName) throws -> ReleaseState? {
-        try store.manifest(for: name) == nil ? nil : try loadOrImport(name)
     }
 }
 

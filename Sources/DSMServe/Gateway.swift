@@ -240,13 +240,7 @@ public final class Gateway: @unchecked Sendable {
             $0.record(model: x.name, version: version, route: x.path, status: status, seconds: seconds)
         }
         if let accessLog {
-            var line = AccessLog.Line()
-            line.add("key", x.key)
-            line.add("route", x.path)
-            line.add("model", x.name)
-            line.add("version", version)
-            line.add("status", status)
-            line.add("ms", milliseconds: seconds)
+            var line = AccessLog.Line(key: x.key, route: x.path, model: x.name, version: version, status: status, seconds: seconds)
             line.add("bytes", bytes)
             line.add("stream", x.stream)
             line.add("user_bucket", x.userBucket)
@@ -261,7 +255,7 @@ public final class Gateway: @unchecked Sendable {
 
     func watchCanary(_ name: String, version: Int, failed: Bool) {
         guard let threshold = options.autoRollbackErrorRate,
-              let entry = fleet.snapshot().first(where: { $0.name == name }), entry.split.canary == version, entry.split.weight > 0 else { return }
+              let split = fleet.split(of: name), split.canary == version, split.weight > 0 else { return }
         let window = options.autoRollbackWindow
         let trip: Double? = lock.withLock {
             var o = canaryOutcomes["\(name)@\(version)", default: []]
@@ -318,13 +312,8 @@ public final class Gateway: @unchecked Sendable {
         let known = ["/v1/chat/completions", "/v1/completions", "/v1/models", "/metrics"].contains(route) ? route : "other"
         metrics.with { $0.record(model: model, version: version, route: known, status: e.status, seconds: Date().timeIntervalSince(began)) }
         if let accessLog {
-            var line = AccessLog.Line()
-            line.add("key", key)
-            line.add("route", request.uri.path)
-            line.add("model", model)
-            line.add("version", version)
-            line.add("status", e.status)
-            line.add("ms", milliseconds: Date().timeIntervalSince(began))
+            var line = AccessLog.Line(key: key, route: request.uri.path, model: model, version: version, status: e.status,
+                                      seconds: Date().timeIntervalSince(began))
             line.add("error", e.message)
             accessLog.write(line)
         }

@@ -86,3 +86,9 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
     public init(message: String) { self.message = message }
     public var description: String { message }
 }
+
+extension Manifest {
+    /// The GGUF a runtime loads: the first `.gguf` file by path (the first shard of a split file), or nil for a
+    /// checkpoint.
+    public var firstGGUF: File? { files.filter { $0.path.hasSuffix(".gguf") }.min { $0.path < $1.path } }
+}

@@ -53,13 +53,22 @@ public final class Digest {
         copy.withUTF8 { update(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Finishes and returns the digest as lower-case hex. Calls `EVP_DigestFinal_ex`.
-    /// The digest cannot be updated afterwards.
-    public func finalizeHex() -> String {
+    /// Finishes and returns the digest bytes. Calls `EVP_DigestFinal_ex`. The digest cannot be updated afterwards.
+    public func finalize() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         EVP_DigestFinal_ex(context, &out, &length)
-        return Hex.encode(out.prefix(Int(length)))
+        return Array(out.prefix(Int(length)))
+    }
+
+    /// Finishes and returns the digest as lower-case hex.
+    public func finalizeHex() -> String { Hex.encode(finalize()) }
+
+    /// SHA-256 of a byte array.
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        let d = Digest(.sha256)
+        d.update(bytes)
+        return d.finalize()
     }
 
     /// SHA-256 of a byte array, as hex.
