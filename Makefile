@@ -7,7 +7,7 @@ DSM_DEBUG   := .build/debug/dsm
 DSM_RELEASE := .build/release/dsm
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: all setup build release test unit-test integration-test demo catalog catalog-check bench-pull bench-convert bench-quantize bench-serve bench-bundle clean
+.PHONY: all setup build release test unit-test integration-test release-smoke demo catalog catalog-check bench-pull bench-convert bench-quantize bench-serve bench-bundle fuzz fuzz-short clean
 
 all: build
 
@@ -23,17 +23,27 @@ build: setup
 release: setup
 	swift build -c release $(SWIFT_BUILD_FLAGS)
 
-## test: every test: catalog consistency, Swift unit tests, integration tests of the real binary
+# generated test fixtures are kept here between the two pytest runs of `make test` (see conftest.py)
+FIXTURE_CACHE := $(CURDIR)/out/test-fixtures
+
+## test: every test: catalog consistency, Swift unit tests, a short run of every fuzz target, integration tests of the
+## real binary (debug build) with the live oracles (libggml, llama.cpp's converter, llama-quantize, llama-server), while
+## the release binary builds beside them, then a smoke subset on the release build (scripts/test_integration.sh)
 test: setup catalog-check
 	swift build $(SWIFT_BUILD_FLAGS)
 	swift test $(SWIFT_BUILD_FLAGS)
-	DSM_BIN=$(CURDIR)/$(DSM_DEBUG) $(PY) -m pytest -q Tests/integration
+	FUZZ_SECONDS=$${FUZZ_SHORT_SECONDS:-10} bash scripts/fuzz.sh
+	SWIFT_BUILD_FLAGS="$(SWIFT_BUILD_FLAGS)" DSM_FIXTURE_CACHE=$(FIXTURE_CACHE) bash scripts/test_integration.sh
 
 unit-test: setup
 	swift test $(SWIFT_BUILD_FLAGS)
 
 integration-test: build
-	DSM_BIN=$(CURDIR)/$(DSM_DEBUG) $(PY) -m pytest -q Tests/integration
+	DSM_BIN=$(CURDIR)/$(DSM_DEBUG) DSM_FIXTURE_CACHE=$(FIXTURE_CACHE) $(PY) -m pytest -q Tests/integration
+
+## release-smoke: the release_smoke subset against the release build
+release-smoke: release
+	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) DSM_FIXTURE_CACHE=$(FIXTURE_CACHE) $(PY) -m pytest -q -m release_smoke Tests/integration
 
 ## demo: build, start the local test hub with the bundled demo model, pull it end to end
 demo: release
@@ -69,5 +79,14 @@ bench-serve: release
 bench-bundle: release
 	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) $(PY) scripts/bench_bundle.py
 
+## fuzz: every parser under libFuzzer + AddressSanitizer (Fuzz/), FUZZ_SECONDS per target (default 600); fails on any
+## crash, leak, timeout or sanitizer report, leaving the input in Fuzz/crashes/<target>/ (docs/security.md)
+fuzz: setup
+	bash scripts/fuzz.sh
+
+## fuzz-short: the same, 10 s per target (about a minute in all once the fuzz build is up to date)
+fuzz-short: setup
+	FUZZ_SECONDS=$${FUZZ_SHORT_SECONDS:-10} bash scripts/fuzz.sh
+
 clean:
-	rm -rf .build out
+	rm -rf .build .build-fuzz out

