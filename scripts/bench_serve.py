@@ -1,7 +1,8 @@
 """`make bench-serve`: the gateway's overhead. `dsm serve` runs with a fast stand-in runtime (nginx answering fixed
 small OpenAI responses, scripts/fast_upstream.sh), and wrk sends the same small requests once straight to that
 upstream and once through the gateway, in one run: requests per second at 64 connections, and latency
-percentiles at 1 connection (the added p50/p99 is gateway minus direct). Plain JSON and SSE streaming. The
+percentiles at 1 connection (the added p50/p99 is gateway minus direct). Plain JSON, and SSE streams of 64 small chunk
+events each (the upstream writes them back to back), so the gateway relays many events per response. The
 gateway runs as users run it: access log on, metrics on, no keys. Writes docs/benchmarks.md section "serve"."""
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A fast stand-in "runtime" for `make bench-serve`: accepts the llama-server command line dsm builds, and starts
 # nginx on the --port it names, answering /health and the OpenAI routes with fixed small responses (plain JSON,
-# or an SSE stream when the request says Accept: text/event-stream). Not a model: it measures the gateway, not inference.
+# or an SSE stream when the request says Accept: text/event-stream: 64 one-token chunk events, as a model streams them,
+# then the finish event and [DONE]; nginx sends them back to back, not spaced in time). Not a model: it measures the
+# gateway, not inference.
 set -euo pipefail
 port=""
 while [ $# -gt 0 ]; do
@@ -10,6 +12,9 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$port" ] || { echo "fast_upstream: no --port given" >&2; exit 2; }
 dir=$(mktemp -d /tmp/dsm-fast-upstream.XXXXXX)
+chunk='data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}\n\n'
+events=""
+for _ in $(seq 64); do events+=$chunk; done
 mkdir -p "$dir/logs"
 cat > "$dir/nginx.conf" <<CONF
 worker_processes 1;
@@ -32,7 +37,7 @@ http {
     location = /stream {
       internal;
       default_type text/event-stream;
-      return 200 'data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}\n\ndata: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n';
+      return 200 '${events}data: {"id":"x","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n';
     }
   }
 }

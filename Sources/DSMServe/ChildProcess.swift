@@ -3,7 +3,9 @@ import Foundation
 
 /// A child process started with `dsm_spawn` (own process group, output appended to a log file, SIGTERM from the
 /// kernel if dsm dies). Forks happen on one long-lived thread, because Linux delivers the parent-death signal
-/// when the *thread* that forked exits, and pool threads come and go.
+/// when the *thread* that forked exits, and pool threads come and go. When the child (the group's leader) ends,
+/// for whatever reason, the rest of its process group is killed before the child is reaped (see `start`), so
+/// nothing it started outlives it.
 public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     public let startedAt = Date()
@@ -20,6 +22,11 @@ public final class ChildProcess: @unchecked Sendable {
         let pid = try Forker.shared.spawn(arguments, environment.map { "\($0.key)=\($0.value)" }.sorted(), fd)
         let child = ChildProcess(pid: pid)
         let t = Thread {
+            // Wait for the exit without reaping: while the leader is a zombie its pid, and so the group's id,
+            // cannot be reused, so killing the group now reaches only what the runtime left behind.
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+            kill(-pid, SIGKILL)
             var st: Int32 = 0
             while waitpid(pid, &st, 0) < 0 && errno == EINTR {}
             let code: Int32 = (st & 0x7f) == 0 ? (st >> 8) & 0xff : -(st & 0x7f)
@@ -35,7 +42,8 @@ public final class ChildProcess: @unchecked Sendable {
     /// The exit status (negative: killed by that signal), or nil while it runs.
     public var exitStatus: Int32? { lock.withLock { status } }
 
-    /// Sends `signal` to the child's process group.
+    /// Sends `signal` to the child's process group. Once the child is reaped its group has been killed already
+    /// (and its id may be reused), so nothing is sent then.
     public func signal(_ sig: Int32) {
         if exitStatus == nil { kill(-pid, sig) }
     }

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import DSMRegistry
 import DSMServeCore
 import DSMStore
+import DSMSystem
 import Foundation
 
 /// The runtimes behind the gateway, kept in step with the registry: for every served name, one runtime per version
@@ -18,6 +19,11 @@ public final class Fleet: @unchecked Sendable {
         public var pollInterval = 0.5
         /// How long a new runtime may take to become ready (seconds).
         public var readyTimeout = 600.0
+        /// How a ready runtime is health-checked (a hung one is killed and restarted).
+        public var liveness = LivenessPolicy()
+        /// How long the gateway waits for a runtime's answer to start (seconds): a non-streamed answer must be
+        /// complete by then, a streamed one must have sent its headers.
+        public var firstByteTimeout = 600.0
         public init() {}
     }
 
@@ -51,10 +57,13 @@ public final class Fleet: @unchecked Sendable {
     /// The names being served.
     public var names: [String] { lock.withLock { entries.keys.sorted() } }
 
+    /// Whether `name` is one of the names served here.
+    func serves(_ name: String) -> Bool { lock.withLock { entries[name] != nil } }
+
     /// Starts serving `name` at its current routing (waits until its runtimes are ready) and keeps following the
     /// registry. Throws when the name cannot be served at all.
     func add(_ name: ModelName) async throws {
-        guard let state = try registry.stateOrImportIfStored(name) else {
+        guard let state = try registry.state(of: name) else {
             throw SpawnError("\(name) is not in the store; `dsm list` shows what is")
         }
         try await apply(name, state.routing, revision: state.revision)
@@ -142,12 +151,17 @@ public final class Fleet: @unchecked Sendable {
     private func makeInstance(_ name: ModelName, version: Int) throws -> RuntimeInstance {
         guard let found = try registry.lookup(name, .number(version)) else { throw SpawnError("\(name)@v\(version) is not in the store") }
         let model = try served(found)
+        let (kind, exe, settings, work) = (options.kind, options.executable, options.settings, workDirectory)
+        let makePlan: @Sendable (Int) throws -> LaunchPlan = { port in
+            try RuntimeLaunch.plan(kind, executable: exe, model: model, port: port, settings: settings, workDirectory: work)
+        }
         let port = try Ports.free()
-        let plan = try RuntimeLaunch.plan(options.kind, executable: options.executable, model: model, port: port,
-                                          settings: options.settings, workDirectory: workDirectory)
+        let plan = try makePlan(port)
         let logPath = workDirectory + "/logs/\(options.kind.rawValue)-\(model.label.replacingOccurrences(of: "/", with: "_")).log"
         let metrics = self.metrics
-        return RuntimeInstance(model: model, plan: plan, port: port, logPath: logPath, client: client, events: log,
+        return RuntimeInstance(model: model, kind: kind, port: port, plan: plan, makePlan: makePlan, freePort: { try Ports.free() },
+                               logPath: logPath, liveness: options.liveness, firstByteTimeout: options.firstByteTimeout,
+                               client: client, events: log,
                                onRestart: { metrics.with { $0.recordRestart(model: model.name, version: "v\(model.version)") } })
     }
 
@@ -159,11 +173,21 @@ public final class Fleet: @unchecked Sendable {
             m.ggufPath = store.blobPath(f.sha256)
         } else {
             let dir = workDirectory + "/snapshots/" + v.digest
-            for f in v.manifest.files {
-                let link = dir + "/" + f.path
-                try FileManager.default.createDirectory(atPath: (link as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            // Every link must land inside `dir`, whatever the manifest says: its paths are checked on paper
+            // (SnapshotLinks) and each link's folder on disk once made (no symlinked folder may lead elsewhere).
+            let links: [(path: String, sha256: String)]
+            do { links = try SnapshotLinks.plan(v.manifest.files) } catch { throw SpawnError("\(v.name)@v\(v.number): \(error)") }
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            guard let realDir = Self.realPath(dir) else { throw SpawnError("cannot resolve \(dir)") }
+            for (path, sha) in links {
+                let link = dir + "/" + path
+                let parent = (link as NSString).deletingLastPathComponent
+                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+                guard let realParent = Self.realPath(parent), realParent == realDir || realParent.hasPrefix(realDir + "/") else {
+                    throw SpawnError("\(v.name)@v\(v.number): the folder of '\(TerminalText.escaped(path))' resolves outside \(dir); refusing to link it")
+                }
                 if (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == nil {
-                    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: store.blobPath(f.sha256))
+                    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: store.blobPath(sha))
                 }
             }
             m.checkpointPath = dir
@@ -172,10 +196,25 @@ public final class Fleet: @unchecked Sendable {
     }
 }
 
-/// Free loopback ports for runtimes.
+extension Fleet {
+    /// `path` with every symlink resolved (realpath(3)), or nil when it does not exist.
+    static func realPath(_ path: String) -> String? {
+        guard let p = realpath(path, nil) else { return nil }
+        defer { free(p) }
+        return String(cString: p)
+    }
+}
+
+/// Free loopback ports for runtimes. The port is free when chosen, not necessarily when the runtime binds it:
+/// `RuntimeInstance` checks that the listener it then talks to is the runtime's own (`ProcScan`).
 enum Ports {
+    /// For tests only: `DSM_SERVE_TEST_FIRST_PORT` is returned by the first `free()` of the process, so a test can
+    /// put another listener on that port first (the race a local attacker would win by chance).
+    private static let forced = ForcedPort(ProcessInfo.processInfo.environment["DSM_SERVE_TEST_FIRST_PORT"].flatMap { Int($0) })
+
     /// A port the kernel says is free now (bound to port 0, read back, closed).
     static func free() throws -> Int {
+        if let p = forced.take() { return p }
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SpawnError("socket(): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -190,6 +229,14 @@ enum Ports {
         guard ok else { throw SpawnError("cannot find a free port: \(String(cString: strerror(errno)))") }
         return Int(UInt16(bigEndian: addr.sin_port))
     }
+}
+
+/// A port to hand out once.
+final class ForcedPort: @unchecked Sendable {
+    private let lock = NSLock()
+    private var port: Int?
+    init(_ port: Int?) { self.port = port }
+    func take() -> Int? { lock.withLock { defer { port = nil }; return port } }
 }
 
 /// The gateway's metrics behind a lock.

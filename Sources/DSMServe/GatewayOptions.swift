@@ -19,8 +19,18 @@ public struct GatewayOptions: Sendable {
     /// `autoRollbackWindow` requests exceeds this fraction.
     public var autoRollbackErrorRate: Double?
     public var autoRollbackWindow = 20
-    /// The key the gateway sends to llama.cpp runtimes (they are started with it), so local users cannot bypass
-    /// the gateway's keys and limits through the runtimes' loopback ports.
+    /// The per-run key the gateway sends to llama.cpp and vLLM runtimes (they are started with it, see
+    /// `RuntimeKey`), so local users cannot bypass the gateway's keys and limits through the runtimes' loopback ports.
     public var runtimeKey: String?
+    /// A connection that sends nothing (no complete request, no new request) for this long is closed.
+    public var idleTimeout: Double = 60
+    /// Longest time to receive a request's body once its head arrived.
+    public var bodyTimeout: Double = 60
+    /// Open connections accepted at once; more wait in the listen backlog.
+    public var maxConnections = 1024
+    /// Open connections accepted at once from one client address; more are closed at once.
+    public var maxConnectionsPerClient = 128
+    /// Requests without a valid key per minute per client address (when keys are required); beyond it, 429.
+    public var unauthenticatedPerMinute = 60
     public init() {}
 }

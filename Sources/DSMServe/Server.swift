@@ -4,6 +4,7 @@ import DSMServeCore
 import DSMStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -21,20 +22,10 @@ public enum Server {
     public static func run(registry: Registry, names: [ModelName], fleetOptions: Fleet.Options, gatewayOptions: GatewayOptions,
                            log: @escaping @Sendable (String) -> Void) async throws {
         var fleetOptions = fleetOptions, gatewayOptions = gatewayOptions
-        // A fresh key per run, known to the gateway and (through a 0600 file) to the llama.cpp runtimes only.
-        var keyFile: String?
-        if fleetOptions.kind == .llamaCpp {
-            let key = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-            let path = registry.store.root + "/serve/runtime-key-\(getpid())"
-            try FileManager.default.createDirectory(atPath: registry.store.root + "/serve", withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: path, contents: Data((key + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-                throw SpawnError("cannot write the runtime key file \(path)")
-            }
-            keyFile = path
-            fleetOptions.settings.runtimeKeyFile = path
-            gatewayOptions.runtimeKey = key
-        }
-        defer { if let keyFile { try? FileManager.default.removeItem(atPath: keyFile) } }
+        // A fresh key per run, known to the gateway and to the runtimes only (RuntimeKey.swift).
+        let runtimeKey = try RuntimeKey.make(for: fleetOptions.kind, serveDirectory: registry.store.root + "/serve")
+        runtimeKey?.apply(to: &fleetOptions.settings, &gatewayOptions)
+        defer { runtimeKey?.remove() }
         var config = HTTPClient.Configuration()
         config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
         config.decompression = .disabled
@@ -50,9 +41,16 @@ public enum Server {
             var logger = Logger(label: "dsm-serve")
             logger.logLevel = .warning
             let host = gatewayOptions.host, port = gatewayOptions.port
+            let counter = gateway.connections
+            let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: [PerClientConnectionLimit(counter: counter)],
+                                                   idleTimeout: .milliseconds(Int64(gatewayOptions.idleTimeout * 1000)))
             let app = Application(
-                responder: CallbackResponder<BasicRequestContext> { request, _ in await gateway.respond(request) },
-                configuration: .init(address: .hostname(host, port: port), serverName: nil),
+                responder: CallbackResponder<GatewayContext> { request, context in
+                    await gateway.respond(request, client: ClientConnection(channel: context.channel))
+                },
+                server: .http1(configuration: http1),
+                configuration: .init(address: .hostname(host, port: port), serverName: nil,
+                                     availableConnectionsDelegate: MaximumAvailableConnections(gatewayOptions.maxConnections)),
                 onServerRunning: { _ in log("gateway listening on http://\(host.contains(":") ? "[\(host)]" : host):\(port) (OpenAI-compatible: /v1/chat/completions, /v1/completions, /v1/models; /health, /metrics)") },
                 logger: logger)
             try await app.runService()

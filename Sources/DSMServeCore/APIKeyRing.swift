@@ -16,8 +16,13 @@ public struct APIKeyRing: Sendable {
     /// Parses the key file text; `hash` is SHA-256 (injected so this type stays free of crypto libraries).
     public init(fileText: String, hash: @escaping @Sendable ([UInt8]) -> [UInt8]) throws(Invalid) {
         var out: [[UInt8]] = []
-        for (i, raw) in fileText.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: " \t\r")
+        // Lines and blanks are cut on the UTF-8 bytes, not on Characters: Swift reads "\r\n" as one Character (which
+        // a split on "\n" never matches, so a CRLF file would load as one long key), and a space followed by a
+        // combining mark as one that is not " ".
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+        for (i, raw) in Array(fileText.utf8).split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
+            let bytes = raw.drop(while: blank).reversed().drop(while: blank).reversed()
+            let line = String(decoding: bytes, as: UTF8.self)
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("sha256:") {
                 guard let d = APIKeyRing.hexBytes(String(line.dropFirst(7))), d.count == 32 else {
@@ -25,7 +30,7 @@ public struct APIKeyRing: Sendable {
                 }
                 out.append(d)
             } else {
-                guard line.count >= 8, !line.contains(" ") else {
+                guard line.count >= 8, !bytes.contains(where: blank) else {
                     throw Invalid(description: "line \(i + 1): a key must be at least 8 characters without spaces")
                 }
                 out.append(hash(Array(line.utf8)))

@@ -16,6 +16,21 @@ public struct RateLimiter: Sendable {
         public var retryAfter: Int
     }
 
+    /// Most callers remembered at once (client addresses can be many): beyond it, callers whose bucket has refilled
+    /// are forgotten (they lose nothing), then the longest idle half.
+    public static let maxBuckets = 10_000
+
+    /// Callers remembered now.
+    public var trackedKeys: Int { buckets.count }
+
+    private mutating func prune(now: Double) {
+        let rate = Double(perMinute) / 60
+        buckets = buckets.filter { $0.value.tokens + max(0, now - $0.value.at) * rate < Double(burst) }
+        guard buckets.count >= RateLimiter.maxBuckets else { return }
+        let newest = buckets.sorted { $0.value.at > $1.value.at }.prefix(RateLimiter.maxBuckets / 2)
+        buckets = Dictionary(uniqueKeysWithValues: newest.map { ($0.key, $0.value) })
+    }
+
     public init(perMinute: Int, burst: Int? = nil) {
         self.perMinute = max(1, perMinute)
         self.burst = max(1, burst ?? perMinute)
@@ -24,6 +39,7 @@ public struct RateLimiter: Sendable {
     /// Takes one request from `key`'s bucket at time `now` (seconds).
     public mutating func take(_ key: String, now: Double) -> Decision {
         let rate = Double(perMinute) / 60
+        if buckets[key] == nil, buckets.count >= RateLimiter.maxBuckets { prune(now: now) }
         var b = buckets[key] ?? (Double(burst), now)
         b.tokens = min(Double(burst), b.tokens + max(0, now - b.at) * rate)
         b.at = now

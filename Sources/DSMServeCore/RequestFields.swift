@@ -86,8 +86,13 @@ public struct RequestFields: Sendable, Equatable {
                 case 0x74: out.append(0x09)
                 case 0x75:
                     guard var u = hex4() else { return nil }
-                    if (0xD800..<0xDC00).contains(u), take(0x5c), take(0x75), let lo = hex4(), (0xDC00..<0xE000).contains(lo) {
-                        u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)
+                    if (0xD800..<0xDC00).contains(u) {
+                        let mark = i
+                        if take(0x5c), take(0x75), let lo = hex4(), (0xDC00..<0xE000).contains(lo) {
+                            u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00)
+                        } else {
+                            i = mark
+                        }
                     }
                     out += Array(String(Character(Unicode.Scalar(u) ?? "\u{FFFD}")).utf8)
                 default: return nil
@@ -97,42 +102,108 @@ public struct RequestFields: Sendable, Equatable {
         }
 
         mutating func hex4() -> UInt32? {
-            guard i + 4 <= b.count, let v = UInt32(String(decoding: b[i..<i + 4], as: UTF8.self), radix: 16) else { return nil }
+            guard i + 4 <= b.count else { return nil }
+            var v: UInt32 = 0
+            for k in 0..<4 {
+                let c = b[i + k]
+                let d: UInt8
+                switch c {
+                case 0x30...0x39: d = c - 0x30
+                case 0x41...0x46: d = c - 0x41 + 10
+                case 0x61...0x66: d = c - 0x61 + 10
+                default: return nil
+                }
+                v = v << 4 | UInt32(d)
+            }
             i += 4
             return v
         }
 
-        /// Skips one value of any kind; false when it is malformed.
+        /// Deepest nesting of arrays and objects accepted in a body.
+        static let maxDepth = 512
+
+        /// Skips one value of any kind, checking it strictly against JSON's grammar (numbers, literals, string
+        /// escapes, nesting up to `maxDepth`); false when it is malformed. Iterative, so deep nesting cannot
+        /// exhaust the stack.
         mutating func skipValue() -> Bool {
-            guard let c = peek else { return false }
-            switch c {
-            case 0x22: return skipString()
-            case 0x7b, 0x5b:
-                var depth = 0
-                while let d = peek {
-                    if d == 0x22 { guard skipString() else { return false }; continue }
+            var closers: [UInt8] = []
+            value: while true {
+                space()
+                guard let c = peek else { return false }
+                if c == 0x7b || c == 0x5b {  // { [
                     i += 1
-                    if d == 0x7b || d == 0x5b { depth += 1 } else if d == 0x7d || d == 0x5d {
-                        depth -= 1
-                        if depth == 0 { return true }
+                    space()
+                    let close: UInt8 = c == 0x7b ? 0x7d : 0x5d
+                    if !take(close) {
+                        guard closers.count < Scanner.maxDepth else { return false }
+                        closers.append(close)
+                        if close == 0x7d, !member() { return false }
+                        continue value
                     }
+                } else if c == 0x22 {
+                    guard skipString() else { return false }
+                } else if !scalar() {
+                    return false
                 }
-                return false
-            default:
-                let start = i
-                while let d = peek, d != 0x2c, d != 0x7d, d != 0x5d, d != 0x20, d != 0x0a, d != 0x0d, d != 0x09 { i += 1 }
-                let word = String(decoding: b[start..<i], as: UTF8.self)
-                return word == "true" || word == "false" || word == "null" || Double(word) != nil
+                // After a value: a comma continues the innermost container, its closer ends it.
+                while let close = closers.last {
+                    space()
+                    if take(0x2c) {
+                        if close == 0x7d, !member() { return false }
+                        continue value
+                    }
+                    guard take(close) else { return false }
+                    closers.removeLast()
+                }
+                return true
             }
         }
 
+        /// An object member's key and colon.
+        mutating func member() -> Bool {
+            space()
+            guard skipString() else { return false }
+            space()
+            return take(0x3a)
+        }
+
+        /// `true`, `false`, `null` or a number as JSON writes it (no `nan`, `inf`, hex or leading `+`).
+        mutating func scalar() -> Bool {
+            if literal("true") || literal("false") || literal("null") { return true }
+            let start = i
+            _ = take(0x2d)  // -
+            if take(0x30) {} else if digits() == 0 { i = start; return false }
+            if take(0x2e), digits() == 0 { i = start; return false }  // .
+            if take(0x65) || take(0x45) {  // e E
+                if !take(0x2b) { _ = take(0x2d) }
+                if digits() == 0 { i = start; return false }
+            }
+            return true
+        }
+
+        /// Skips decimal digits; how many.
+        mutating func digits() -> Int {
+            let start = i
+            while let d = peek, d >= 0x30, d <= 0x39 { i += 1 }
+            return i - start
+        }
+
+        /// Skips a string, checking its escapes.
         mutating func skipString() -> Bool {
             guard take(0x22) else { return false }
             while let c = peek {
                 i += 1
                 if c == 0x22 { return true }
                 if c < 0x20 { return false }
-                if c == 0x5c { i += 1 }
+                if c == 0x5c {
+                    guard let e = peek else { return false }
+                    i += 1
+                    switch e {
+                    case 0x22, 0x5c, 0x2f, 0x62, 0x66, 0x6e, 0x72, 0x74: continue
+                    case 0x75: guard hex4() != nil else { return false }
+                    default: return false
+                    }
+                }
             }
             return false
         }

@@ -47,6 +47,12 @@ public struct RuntimeSettings: Sendable, Equatable {
     /// A file holding the key only the gateway knows (one line, mode 0600): llama-server then refuses requests
     /// that bypass the gateway through its loopback port.
     public var runtimeKeyFile: String?
+    /// The same per-run key as a value, for vLLM: handed over in its environment (`VLLM_API_KEY`), never on the
+    /// command line, where every local user could read it in `/proc/PID/cmdline`.
+    public var runtimeKey: String?
+    /// vLLM: run Python code shipped with the checkpoint (`--trust-remote-code`). Off unless asked for: a pulled
+    /// checkpoint's code would otherwise run with the user's rights.
+    public var trustRemoteCode = false
 
     public init() {}
 }
@@ -101,9 +107,12 @@ public enum RuntimeLaunch {
         var a = [exe, "serve", dir, "--host", "127.0.0.1", "--port", String(port), "--served-model-name", m.name,
                  "--max-model-len", String(s.contextSize), "--tensor-parallel-size", String(s.tensorParallel),
                  "--pipeline-parallel-size", String(s.pipelineParallel), "--reasoning-parser", "deepseek_r1",
-                 "--generation-config", "vllm", "--trust-remote-code"]
+                 "--generation-config", "vllm"]
+        if s.trustRemoteCode { a.append("--trust-remote-code") }
         if s.rayCluster || s.pipelineParallel > 1 { a += ["--distributed-executor-backend", "ray"] }
-        return LaunchPlan(arguments: a + s.extraArguments, healthPath: "/health", upstreamModel: m.name)
+        // vLLM takes `--api-key`'s default from VLLM_API_KEY and then wants it on /v1/* (not on /health).
+        let env = s.runtimeKey.map { ["VLLM_API_KEY": $0] } ?? [:]
+        return LaunchPlan(arguments: a + s.extraArguments, environment: env, healthPath: "/health", upstreamModel: m.name)
     }
 
     static func ollama(_ exe: String, _ m: ServedModel, _ port: Int, _ s: RuntimeSettings, _ work: String) throws(Unsupported) -> LaunchPlan {

@@ -29,17 +29,6 @@ ENV = {"DSM_PYTHON": sys.executable, "DSM_LLAMA_SERVER": None, "USER": "serve-te
 MESSAGES = [{"role": "user", "content": "Say hi."}]
 
 
-@pytest.fixture(scope="module")
-def demo_versions(repos, dsm_bin, tmp_path_factory):
-    """The demo model at Q4_K_M (v1) and Q8_0 (v2), made by dsm quantize once."""
-    out = tmp_path_factory.mktemp("serve-inputs")
-    env = dict(os.environ, DSM_HOME=str(out / "unused"))
-    files = [out / "demo-q4.gguf", out / "demo-q8.gguf"]
-    for flag, f in zip(["--q4", "--q8"], files):
-        subprocess.run([dsm_bin, "quantize", str(repos / DEMO_REPO), flag, "-o", str(f), "--quiet"], check=True, timeout=300, env=env)
-    return files
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -126,11 +115,32 @@ def runtime_pids(alias: str) -> list[str]:
     return found
 
 
+def runtimes_of(s) -> dict[int, tuple[int, int]]:
+    """version -> (pid, port) of the runtimes a `dsm serve` started, read from /proc: the open /health does not
+    publish pids and ports (a local user could otherwise find the runtimes' ports)."""
+    found = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            args = (d / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if int(stat.rsplit(")", 1)[1].split()[1]) != s.proc.pid or b"--alias" not in args:
+            continue
+        alias = args[args.index(b"--alias") + 1].decode()
+        if "@v" in alias and b"--port" in args:
+            found[int(alias.rsplit("@v", 1)[1])] = (int(d.name), int(args[args.index(b"--port") + 1]))
+    return found
+
+
 def dsm_ok(run_dsm, *args):
     rc, out, err = run_dsm(list(args), env=ENV)
     assert rc == 0, fmt(rc, out, err)
 
 
+@pytest.mark.release_smoke
 def test_chat_and_completions_with_and_without_streaming(run_dsm, start_dsm, dsm_home, demo_versions):
     s = serve(run_dsm, start_dsm, dsm_home, demo_versions, versions=1)
     version, r = s.chat(max_tokens=4)
@@ -148,11 +158,12 @@ def test_chat_and_completions_with_and_without_streaming(run_dsm, start_dsm, dsm
     assert body.decode().rstrip().endswith("data: [DONE]"), body
     assert [m.id for m in s.client.models.list().data] == [NAME]
     # The runtime's own port refuses requests that bypass the gateway (it only takes the gateway's per-run key).
-    runtime_port = s.health()[1]["models"][NAME]["runtimes"][0]["port"]
+    runtime_port = runtimes_of(s)[1][1]
     status, _, _ = post(f"http://127.0.0.1:{runtime_port}/v1/chat/completions", {"model": NAME, "messages": MESSAGES, "max_tokens": 1})
     assert status == 401, f"the runtime answered {status} to a request that bypassed the gateway"
-    key_files = list((dsm_home / "serve").glob("runtime-key-*"))
-    assert len(key_files) == 1 and key_files[0].stat().st_mode & 0o077 == 0, key_files
+    key_files = list((dsm_home / "serve" / "private").glob("runtime-key-*"))
+    assert len(key_files) == 1 and key_files[0].stat().st_mode & 0o777 == 0o600, key_files
+    assert (dsm_home / "serve" / "private").stat().st_mode & 0o777 == 0o700, "the key's folder is not private"
     pinned = s.client.chat.completions.with_raw_response.create(model=NAME.replace(":latest", ":latest@v1"), messages=MESSAGES, max_tokens=1)
     assert pinned.headers["x-dsm-version"] == "v1"
     _, _, metrics = get(s.url + "/metrics")
@@ -187,6 +198,67 @@ def test_canary_split_is_close_to_the_weight_and_sticky(run_dsm, start_dsm, dsm_
     moved_back = [u for u in users if first[u] == "v2" and second[u] == "v1"]
     assert not moved_back, f"raising the weight moved {len(moved_back)} users from the canary back to stable"
     assert abs(sum(v == "v2" for v in second.values()) / len(users) - 0.60) < 0.07
+
+
+def runtime_endpoints(name: str) -> dict[str, tuple[int, str | None]]:
+    """{alias: (port, runtime key)} of the llama-server processes serving `name`, read from their command lines in /proc
+    (the test asks each runtime itself, not the gateway)."""
+    found = {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            argv = (d / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if "--alias" not in argv or not argv[argv.index("--alias") + 1].startswith(name + "@"):
+            continue
+        key = None
+        if "--api-key-file" in argv:
+            key = Path(argv[argv.index("--api-key-file") + 1]).read_text().split()[0]
+        found[argv[argv.index("--alias") + 1]] = (int(argv[argv.index("--port") + 1]), key)
+    return found
+
+
+def test_canary_answers_come_from_the_runtime_of_their_version(run_dsm, start_dsm, dsm_home, demo_versions):
+    """The version header is the gateway's claim; this checks the runtime that really answered. v1 is the demo model
+    at Q4_K_M and v2 at Q8_0: each runtime's /props names the file it loaded (checked against the two GGUFs), every
+    answer carries the serving runtime's own model name, and its first-token log-probability is the one that
+    runtime gives when asked directly (Q4_K_M and Q8_0 differ there)."""
+    from conftest import sha256_file
+    s = serve(run_dsm, start_dsm, dsm_home, demo_versions)
+    dsm_ok(run_dsm, "release", NAME, "--canary", "v2", "--weight", "50")
+    s.wait_routing(1, 2, 50)
+    eps = runtime_endpoints(NAME)
+    assert set(eps) == {f"{NAME}@v1", f"{NAME}@v2"}, eps
+    want_file = {"v1": sha256_file(demo_versions[0]), "v2": sha256_file(demo_versions[1])}
+    body = {"model": NAME, "messages": MESSAGES, "max_tokens": 1, "temperature": 0, "logprobs": True, "top_logprobs": 1}
+    fingerprint = {}
+    for alias, (port, key) in eps.items():
+        version = alias.rsplit("@", 1)[1]
+        auth = {"authorization": f"Bearer {key}"} if key else {}
+        status, _, props = get(f"http://127.0.0.1:{port}/props", auth)
+        assert status == 200, props
+        props = json.loads(props)
+        assert sha256_file(props["model_path"]) == want_file[version], f"{alias}'s runtime loaded {props['model_path']}"
+        status, _, direct = post(f"http://127.0.0.1:{port}/v1/chat/completions", body, auth)
+        assert status == 200, direct
+        fingerprint[version] = json.loads(direct)["choices"][0]["logprobs"]["content"][0]["logprob"]
+    gap = abs(fingerprint["v1"] - fingerprint["v2"])
+    assert gap > 1e-4, f"Q4_K_M and Q8_0 give the same first-token log-probability {fingerprint}: the check could not tell them apart"
+    seen = set()
+    for i in range(24):
+        status, headers, raw = post(s.url + "/v1/chat/completions", dict(body, user=f"canary-user-{i}"))
+        assert status == 200, raw
+        reply = json.loads(raw)
+        claimed = headers["x-dsm-version"]
+        assert reply["model"] == f"{NAME}@{claimed}", f"header says {claimed}, the answer came from {reply['model']}"
+        lp = reply["choices"][0]["logprobs"]["content"][0]["logprob"]
+        other = "v1" if claimed == "v2" else "v2"
+        assert abs(lp - fingerprint[claimed]) < abs(lp - fingerprint[other]), (
+            f"header says {claimed} but the answer's log-probability {lp} is {other}'s ({fingerprint})")
+        seen.add(claimed)
+    assert seen == {"v1", "v2"}, f"24 users at 50% all went to {seen}"
 
 
 def test_promote_and_rollback_during_traffic_drop_no_request(run_dsm, start_dsm, dsm_home, demo_versions):
@@ -266,19 +338,19 @@ def test_keys_and_rate_limits(run_dsm, start_dsm, dsm_home, demo_versions, tmp_p
 
 def test_killed_runtime_is_restarted(run_dsm, start_dsm, dsm_home, demo_versions):
     s = serve(run_dsm, start_dsm, dsm_home, demo_versions, versions=1)
-    pid = s.health()[1]["models"][NAME]["runtimes"][0]["pid"]
+    pid = runtimes_of(s)[1][0]
     os.kill(pid, signal.SIGKILL)
     deadline, answers = time.time() + 90, []
     while time.time() < deadline:
         try:
             answers.append(s.chat(max_tokens=1)[0])
-            if s.health()[1]["models"][NAME]["runtimes"][0]["pid"] != pid:
+            if runtimes_of(s).get(1, (pid,))[0] != pid and s.health()[1]["models"][NAME]["runtimes"][0]["phase"] == "ready":
                 break
         except openai.APIStatusError as e:
             assert e.status_code == 503 and e.response.headers.get("retry-after"), e  # while it restarts: a clear 503
             answers.append(503)
         time.sleep(0.1)
-    new_pid = s.health()[1]["models"][NAME]["runtimes"][0]["pid"]
+    new_pid = runtimes_of(s).get(1, (pid,))[0]
     assert new_pid != pid, "the killed runtime was not restarted"
     assert s.chat(max_tokens=1)[0] == "v1", "requests do not succeed after the restart"
     assert 'dsm_runtime_restarts_total{model="demo-r1:latest",version="v1"} 1' in get(s.url + "/metrics")[2].decode()
@@ -287,7 +359,7 @@ def test_killed_runtime_is_restarted(run_dsm, start_dsm, dsm_home, demo_versions
 
 def test_graceful_shutdown_finishes_the_stream_in_flight(run_dsm, start_dsm, dsm_home, demo_versions):
     s = serve(run_dsm, start_dsm, dsm_home, demo_versions, versions=1)
-    pid = s.health()[1]["models"][NAME]["runtimes"][0]["pid"]
+    pid = runtimes_of(s)[1][0]
     stream = s.client.chat.completions.create(model=NAME, messages=MESSAGES, max_tokens=150, stream=True)
     chunks = [next(iter(stream))]
     os.kill(s.proc.pid, signal.SIGTERM)
@@ -296,7 +368,7 @@ def test_graceful_shutdown_finishes_the_stream_in_flight(run_dsm, start_dsm, dsm
     rc, out, err = run_dsm.wait(s.proc, timeout=60)
     assert rc == 0, fmt(rc, out, err)
     assert "stopped" in err
-    assert not list((dsm_home / "serve").glob("runtime-key-*")), "the per-run runtime key outlived serve"
+    assert not list((dsm_home / "serve" / "private").glob("runtime-key-*")), "the per-run runtime key outlived serve"
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
 
@@ -397,7 +469,7 @@ def test_cloud_route_as_canary_and_as_fallback(run_dsm, start_dsm, dsm_home, dem
         assert len(cloud.requests) >= 4, "the 429s were not retried"
         # Fallback: while the local runtime restarts, a local user is answered by the cloud.
         local_user = f"user-{versions.index('v1')}"
-        pid = s.health()[1]["models"][NAME]["runtimes"][0]["pid"]
+        pid = runtimes_of(s)[1][0]
         os.kill(pid, signal.SIGKILL)
         while s.health()[1]["models"][NAME]["runtimes"][0]["phase"] == "ready":
             time.sleep(0.01)
@@ -414,7 +486,7 @@ def test_a_crashing_canary_is_rolled_back_automatically(run_dsm, start_dsm, dsm_
     s.wait_routing(1, 2, 50)
     canary_users = [u for u in (f"user-{i}" for i in range(60)) if s.chat(user=u, max_tokens=1)[0] == "v2"][:10]
     assert len(canary_users) >= 5, canary_users
-    pid = next(r["pid"] for r in s.health()[1]["models"][NAME]["runtimes"] if r["version"] == 2)
+    pid = runtimes_of(s)[2][0]
     os.kill(pid, signal.SIGKILL)
     while any(r["version"] == 2 and r["phase"] == "ready" for r in s.health()[1]["models"][NAME]["runtimes"]):
         time.sleep(0.01)
@@ -446,6 +518,7 @@ def test_vllm_and_ollama_command_lines(run_dsm, dsm_home, demo_versions):
                  "--distributed-executor-backend ray", "--reasoning-parser deepseek_r1", "--host 127.0.0.1", "--port <port>"]:
         assert part in serve_line, (part, serve_line)
     assert folder.startswith(str(dsm_home / "serve" / "snapshots")), serve_line
+    assert "--trust-remote-code" not in serve_line, "vLLM runs the checkpoint's code without --trust-remote-code"
     rc, out, err = run_dsm(["serve", "deepseek-r1:7b", "--runtime", "vllm"], env={**ENV, "PATH": "/usr/bin:/bin"})
     assert rc == 1 and "cannot find vllm" in err and "pip install vllm" in err, fmt(rc, out, err)
     rc, out, err = run_dsm(["serve", "deepseek-r1:7b"], env=ENV)
