@@ -6,6 +6,7 @@ size for zstd levels 1, 3 (dsm's default) and 9. Writes docs/benchmarks.md secti
 from __future__ import annotations
 
 import json
+import statistics
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ DSM = os.environ.get("DSM_BIN", str(ROOT / ".build" / "release" / "dsm"))
 OUT = ROOT / "out" / "bench-bundle"
 LEVELS = [int(x) for x in os.environ.get("BENCH_BUNDLE_LEVELS", "1,3,9").split(",")]
 THREADS = os.cpu_count() or 1
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
 
 
 def run(cmd, env=None, shell=False):
@@ -64,35 +66,45 @@ def main():
                     pass
         for level in LEVELS:
             bundle, tarball = OUT / "x.dsm", OUT / "x.tar.zst"
-            t_exp, _ = run([DSM, "export", name, "-o", str(bundle), "--level", str(level), "--threads", str(THREADS), "--quiet"], env)
-            files = " ".join(os.path.basename(b) for b in blobs)
-            t_tar, _ = run(f"tar -cf - -C {home / 'blobs'} {files} | zstd -q -{level} -T{THREADS} -o {tarball}", shell=True)
-            imp_home = OUT / "import-home"
-            drop(imp_home)
-            t_imp, _ = run([DSM, "import", str(bundle), "--quiet"], dict(os.environ, DSM_HOME=str(imp_home)))
-            untar = OUT / "untar"
-            drop(untar)
-            untar.mkdir()
-            t_untar, _ = run(f"zstd -q -dc {tarball} | tar -xf - -C {untar}", shell=True)
-            # tar --zstd does not verify content; sha256sum over the files is what import's verification costs.
-            t_sum, _ = run(f"cd {untar} && sha256sum * > /dev/null", shell=True)
-            b, t = bundle.stat().st_size, tarball.stat().st_size
-            rows.append((name, level, size, t_exp, b, t_tar, t, t_imp, t_untar, t_sum))
-            for p in (bundle, tarball, imp_home, untar):
-                drop(p)
+            times = {k: [] for k in ("exp", "tar", "imp", "untar", "sum")}
+            for _ in range(RUNS):  # every cell RUNS times: the table gives the median and the spread
+                t_exp, _ = run([DSM, "export", name, "-o", str(bundle), "--level", str(level), "--threads", str(THREADS), "--quiet"], env)
+                files = " ".join(os.path.basename(b) for b in blobs)
+                t_tar, _ = run(f"tar -cf - -C {home / 'blobs'} {files} | zstd -q -{level} -T{THREADS} -o {tarball}", shell=True)
+                imp_home = OUT / "import-home"
+                drop(imp_home)
+                t_imp, _ = run([DSM, "import", str(bundle), "--quiet"], dict(os.environ, DSM_HOME=str(imp_home)))
+                untar = OUT / "untar"
+                drop(untar)
+                untar.mkdir()
+                t_untar, _ = run(f"zstd -q -dc {tarball} | tar -xf - -C {untar}", shell=True)
+                # tar --zstd does not verify content; sha256sum over the files is what import's verification costs.
+                t_sum, _ = run(f"cd {untar} && sha256sum * > /dev/null", shell=True)
+                b, t = bundle.stat().st_size, tarball.stat().st_size
+                for k, v in zip(times, (t_exp, t_tar, t_imp, t_untar, t_sum)):
+                    times[k].append(v)
+                for p in (bundle, tarball, imp_home, untar):
+                    drop(p)
+            rows.append((name, level, size, times["exp"], b, times["tar"], t, times["imp"], times["untar"], times["sum"]))
     drop(home)
 
     def mbs(size, secs):
         return f"{size / secs / 1e6:.0f}"
 
+    def cell(size, ts):
+        """median seconds (MB/s), then the spread of the RUNS runs"""
+        m = statistics.median(ts)
+        return f"{m:.1f} s ({mbs(size, m)} MB/s; {min(ts):.1f}–{max(ts):.1f})"
+
     table = []
     for name, level, size, t_exp, b, t_tar, t, t_imp, t_untar, t_sum in rows:
         kind = "BF16 checkpoint" if "bf16" in name else "Q4_K_M GGUF"
-        table.append(f"| {kind}, {size / 1e9:.2f} GB | {level} | {t_exp:.1f} s ({mbs(size, t_exp)} MB/s) | {t_tar:.1f} s ({mbs(size, t_tar)} MB/s) "
-                     f"| {b / size:.3f} | {t / size:.3f} | {t_imp:.1f} s ({mbs(size, t_imp)} MB/s) | {t_untar:.1f} s + {t_sum:.1f} s sha256sum |")
+        table.append(f"| {kind}, {size / 1e9:.2f} GB | {level} | {cell(size, t_exp)} | {cell(size, t_tar)} "
+                     f"| {b / size:.3f} | {t / size:.3f} | {cell(size, t_imp)} | {statistics.median(t_untar):.1f} s "
+                     f"({min(t_untar):.1f}–{max(t_untar):.1f}) + {statistics.median(t_sum):.1f} s sha256sum |")
     best = {}
     for name, level, size, t_exp, b, *_ in rows:
-        best.setdefault(name, []).append((level, b / size, t_exp))
+        best.setdefault(name, []).append((level, b / size, statistics.median(t_exp)))
     notes = []
     for name, opts in best.items():
         kind = "BF16" if "bf16" in name else "Q4_K_M"
@@ -103,7 +115,10 @@ def main():
 Machine: {machine_line()}. Artifacts in the store, blobs warm in the page cache. `dsm export` vs
 `tar -cf - … | zstd -LEVEL -T{THREADS}` over the same blob files, and `dsm import` (streaming decompression, SHA-256
 of every blob against the table of contents, registration) into an empty store vs `zstd -dc | tar -xf -` plus
-`sha256sum` of the extracted files (tar alone verifies nothing). {THREADS} compression threads on both sides.
+`sha256sum` of the extracted files (tar alone verifies nothing). {THREADS} compression threads on both sides. Each cell
+ran {RUNS} times: median (MB/s at the median; min–max of the runs). The BF16 checkpoint is `make bench-convert`'s
+synthetic one: one 64 MiB block of random normal BF16 values repeated, not a trained model, so its size ratios need
+not hold for real checkpoints.
 
 | artifact | level | dsm export | tar + zstd | dsm size ratio | tar.zst size ratio | dsm import (verified) | untar + verify |
 |---|---|---|---|---|---|---|---|

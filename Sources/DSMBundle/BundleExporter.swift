@@ -44,7 +44,7 @@ public struct BundleExporter {
         var blobEntries: [BundleTOC.Entry] = []
         var seenBlobs = Set<String>()
         for (name, selector) in selection {
-            guard let state = try registry.stateOrImportIfStored(name) else {
+            guard let state = try registry.state(of: name) else {
                 throw BundleError("\(name) is not in the store; `dsm list` shows what is")
             }
             let chosen: [VersionRecord]
@@ -80,7 +80,7 @@ public struct BundleExporter {
         var (toc, manifests) = try plan(selection)
         toc.tool = tool
         let tocBytes = Array(try BundleExporter.encoder.encode(toc))
-        let temp = "\(path).tmp-\(getpid())"
+        let temp = TemporaryName.beside(path)
         let file = try RandomAccessFile(path: temp, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         var keep = false
         defer { if !keep { FileSystem.remove(temp) } }

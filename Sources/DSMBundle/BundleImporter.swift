@@ -1,3 +1,4 @@
+import DSMArtifacts
 import DSMRegistry
 import DSMStore
 import DSMSystem
@@ -7,6 +8,8 @@ import Foundation
 /// (paths, sizes, SHA-256), stores blobs the store lacks, and registers the versions only after the whole
 /// bundle verified. A bundle that is truncated, corrupted, of another format version, or holds a path outside
 /// the store registers nothing. Blobs that verified stay in the store, so a re-run does not write them again.
+/// Memory stays bounded whatever the bundle claims: the table of contents and the manifests are held until the end,
+/// within `BundleLimits`; blobs stream through.
 public struct BundleImporter {
     public struct Options: Sendable {
         public var dryRun = false
@@ -47,11 +50,10 @@ public struct BundleImporter {
     public func run(_ path: String, command: String) throws -> Report {
         let started = Date()
         let store = registry.store
-        if !options.dryRun { try store.prepare() }
-        // Blobs stored here are referenced only once the versions are registered: keep gc away until then.
-        let lock = options.dryRun ? nil : try registry.blobWriterLock()
-        defer { withExtendedLifetime(lock) {} }
-        let state = ReadState(store: store, dryRun: options.dryRun)
+        // Blobs stored here are referenced only once the versions are registered: one store write until then.
+        let ingest = options.dryRun ? nil : try Ingest(store: store)
+        defer { ingest?.end() }
+        let state = ReadState(store: store, ingest: ingest)
         defer { state.discardTemp() }
         let tar = TarReader()
         tar.header = { name, size in try state.begin(name, size) }
@@ -75,18 +77,18 @@ public struct BundleImporter {
             throw BundleError("\(path) is not a readable dsm bundle: \(e) (nothing was imported)")
         } catch let e as TarFormat.Invalid {
             throw BundleError("\(path): \(e) (nothing was imported)")
+        } catch let e as BundleError {
+            throw BundleError("\(path): \(e)" + (e.description.contains("nothing was imported") ? "" : " (nothing was imported)"))
         }
         guard let toc = state.toc else { throw BundleError("\(path) holds no table of contents (\(BundlePath.tocName)); not a dsm bundle") }
         guard tar.finished, state.index == toc.entries.count else {
             throw BundleError("\(path) ends after \(state.index) of \(toc.entries.count) entries: the file is truncated (nothing was imported)")
         }
-        // Every version's manifest is in the bundle, and every file it names is in the bundle or the store.
-        var manifests: [String: Manifest] = [:]
-        for (digest, bytes) in state.manifests {
-            do { manifests[digest] = try Manifest.decode(bytes) } catch { throw BundleError("\(path): manifest sha256:\(digest.prefix(12)) does not parse: \(error)") }
-        }
+        // Every version's manifest is in the bundle (decoded, so its file paths were checked, as it was read), and
+        // every file it names is in the bundle or the store.
+        let manifests = state.manifests
         for n in toc.names {
-            guard (try? ModelName(parsing: n.name)) != nil else { throw BundleError("\(path): '\(n.name)' is not a valid model name") }
+            guard (try? ModelName(parsing: n.name)) != nil else { throw BundleError("\(path): '\(TerminalText.escaped(n.name))' is not a valid model name") }
             for v in n.versions {
                 guard let m = manifests[v.manifest] else { throw BundleError("\(path): \(n.name)@v\(v.number) has no manifest in the bundle") }
                 for f in m.files where !state.blobs.contains(f.sha256) && !store.hasBlob(f.sha256, size: f.size) {
@@ -94,32 +96,53 @@ public struct BundleImporter {
                 }
             }
         }
+        if options.withChannels { try checkChannels(toc, manifests, path: path) }
         var report = Report(path: path, dryRun: options.dryRun, names: [], blobs: state.blobs.count, storedBlobs: state.stored,
                             presentBlobs: state.present, bytes: toc.totalBytes, seconds: 0)
         if options.dryRun {
             report.names = toc.names.map { .init(name: $0.name, versions: [:], stable: $0.stable) }
         } else {
-            try store.syncBlobs()
-            report.names = try register(toc, manifests, command: command)
+            report.names = try register(toc, manifests, into: ingest!, command: command)
         }
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
 
-    private func register(_ toc: BundleTOC, _ manifests: [String: Manifest], command: String) throws -> [Report.Name] {
+    /// Before anything is registered: every name's channel changes, computed against the state its versions would
+    /// give (pure, on a copy of the committed state), must all be accepted, or the import stops here.
+    private func checkChannels(_ toc: BundleTOC, _ manifests: [String: Manifest], path: String) throws {
+        for n in toc.names {
+            let name = try ModelName(parsing: n.name)
+            do {
+                var state = try registry.state(of: name) ?? ReleaseState(name: name.description)
+                var numbers: [Int: Int] = [:]
+                for v in n.versions {
+                    let m = manifests[v.manifest]!
+                    let key = Registry.contentKey(m)
+                    state = try state.apply(.addVersion(manifest: v.manifest, contentKey: key, createdAt: m.createdAt))
+                    numbers[v.number] = state.versions.first { $0.contentKey == key }?.number
+                }
+                _ = try state.applying(try BundleChannels.commands(n, numbers: numbers, state: state))
+            } catch let e as ReleaseError {
+                throw BundleError("\(path): the channels of \(name) cannot be applied: \(TerminalText.escaped(e.description)); nothing was registered")
+            }
+        }
+    }
+
+    private func register(_ toc: BundleTOC, _ manifests: [String: Manifest], into ingest: Ingest, command: String) throws -> [Report.Name] {
         var out: [Report.Name] = []
         for n in toc.names {
             let name = try ModelName(parsing: n.name)
             var map: [Int: Int] = [:]
-            for v in n.versions { map[v.number] = try registry.publish(manifests[v.manifest]!, as: name, command: command).0.number }
+            for v in n.versions { map[v.number] = try ingest.publish(manifests[v.manifest]!, as: name, command: command).version.number }
             if options.withChannels {
-                if let st = n.stable.flatMap({ map[$0] }), try registry.state(of: name)?.stable != st {
-                    try registry.change(name, .rollback(to: st), command: command)
+                // All of the name's channel changes in one commit, computed from the locked state (checked above).
+                do {
+                    try registry.change(name, command: command, all: { s throws(ReleaseError) in try BundleChannels.commands(n, numbers: map, state: s) })
+                } catch let e as ReleaseError {
+                    throw BundleError("the versions of \(name) were registered but its channels were left as they were: \(TerminalText.escaped(e.description)) "
+                                      + "(the registry changed during the import); run the import again")
                 }
-                if let c = n.canary.flatMap({ map[$0] }), n.weight > 0 {
-                    try? registry.change(name, .release(canary: c, weight: n.weight), command: command)
-                }
-                for (t, v) in n.tags.sorted(by: { $0.key < $1.key }) { if let nv = map[v] { try registry.change(name, .tag(t, version: nv), command: command) } }
             }
             out.append(.init(name: n.name, versions: Dictionary(uniqueKeysWithValues: map.map { ("v\($0.key)", $0.value) }),
                              stable: try registry.state(of: name)?.stable))
@@ -131,11 +154,14 @@ public struct BundleImporter {
 /// The import's progress through the entries.
 final class ReadState {
     let store: Store
-    let dryRun: Bool
+    /// The store write; nil for a dry run, which writes nothing.
+    let ingest: Ingest?
+    var dryRun: Bool { ingest == nil }
     var toc: BundleTOC?
     var index = 0
     var done: Int64 = 0
-    var manifests: [String: [UInt8]] = [:]
+    /// Decoded as each arrives (`Manifest.decode` checks the file paths), within `BundleLimits`.
+    var manifests: [String: Manifest] = [:]
     var blobs = Set<String>()
     var stored = 0, present = 0
     private var kind: BundlePath?
@@ -145,21 +171,23 @@ final class ReadState {
     private var temp: (path: String, file: RandomAccessFile, written: Int64)?
     private var skip = false
 
-    init(store: Store, dryRun: Bool) {
+    init(store: Store, ingest: Ingest?) {
         self.store = store
-        self.dryRun = dryRun
+        self.ingest = ingest
     }
 
     func begin(_ name: String, _ size: Int64) throws {
         let path = try BundlePath(name)
         if toc == nil {
-            guard path == .toc else { throw BundleError("the first entry is \(name), not \(BundlePath.tocName): not a dsm bundle") }
-            guard size < 64 << 20 else { throw BundleError("the table of contents is \(size) bytes; refusing") }
+            guard path == .toc else { throw BundleError("the first entry is \(TerminalText.escaped(name)), not \(BundlePath.tocName): not a dsm bundle") }
+            guard size <= BundleLimits.tocBytes else {
+                throw BundleError("the table of contents is \(size) bytes; it may be at most 32 MiB (docs/bundle.md)")
+            }
         } else {
             guard index < toc!.entries.count else { throw BundleError("the bundle holds more entries than its table of contents lists") }
             let e = toc!.entries[index]
             guard e.path == name, e.size == size else {
-                throw BundleError("entry \(index + 1) is \(name) (\(size) bytes) but the table of contents lists \(e.path) (\(e.size) bytes): the bundle is corrupted")
+                throw BundleError("entry \(index + 1) is \(TerminalText.escaped(name)) (\(size) bytes) but the table of contents lists \(e.path) (\(e.size) bytes): the bundle is corrupted")
             }
             expected = e
         }
@@ -169,7 +197,8 @@ final class ReadState {
         switch path {
         case .toc, .manifest:
             digest = Digest()
-            guard size < 64 << 20 else { throw BundleError("\(name) is \(size) bytes; manifests are small; refusing") }
+            // The table of contents already bounds this; a reader that only holds what it checked.
+            guard size <= max(BundleLimits.tocBytes, BundleLimits.manifestBytes) else { throw BundleError("\(name) is \(size) bytes; refusing") }
         case .blob(let sha):
             // A blob the store already holds was verified when it was stored: read past it, write nothing.
             if !dryRun, store.hasBlob(sha, size: size) {
@@ -179,7 +208,7 @@ final class ReadState {
             } else {
                 digest = Digest()
                 if !dryRun {
-                    let p = store.partialsDirectory + "/import-\(sha.prefix(16))-\(getpid()).tmp"
+                    let p = ingest!.stagingPath("import-\(sha.prefix(16))")
                     temp = (p, try RandomAccessFile(path: p, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644), 0)
                 }
             }
@@ -206,32 +235,19 @@ final class ReadState {
         let hex = digest?.finalizeHex()
         switch kind {
         case .toc?:
-            let t: BundleTOC
-            do { t = try JSONDecoder().decode(BundleTOC.self, from: Data(collected)) } catch {
-                throw BundleError("the table of contents does not parse: \(error)")
-            }
-            guard t.format == BundleTOC.formatName else { throw BundleError("the table of contents says format '\(t.format)', not \(BundleTOC.formatName)") }
-            guard t.version == BundleTOC.currentVersion else {
-                throw BundleError("this bundle has format version \(t.version); this dsm reads version \(BundleTOC.currentVersion) (a newer dsm wrote it: upgrade dsm)")
-            }
-            for e in t.entries {
-                let p = try BundlePath(e.path)
-                if case .toc = p { throw BundleError("the table of contents lists itself") }
-                guard e.size >= 0 else { throw BundleError("\(e.path) has a negative size") }
-                if case .blob(let s) = p, s != e.sha256 { throw BundleError("\(e.path) is listed with another digest") }
-                if case .manifest(let d) = p, d != e.sha256 { throw BundleError("\(e.path) is listed with another digest") }
-            }
-            toc = t
+            toc = try BundleTOC.decode(collected)
             return
         case .manifest(let d)?:
             guard hex == d else { throw BundleError("manifest sha256:\(d.prefix(12)) is corrupted in the bundle (its bytes hash to \(hex ?? "?"))") }
-            manifests[d] = collected
+            do { manifests[d] = try Manifest.decode(collected) } catch {
+                throw BundleError("manifest sha256:\(d.prefix(12)) is refused: \(error)")
+            }
         case .blob(let sha)?:
             if !skip {
                 guard hex == sha else { throw BundleError("blob sha256:\(sha.prefix(12)) is corrupted in the bundle (its bytes hash to \(hex!.prefix(12))…); nothing was imported") }
                 if let t = temp {
                     try t.file.sync()
-                    try store.adoptBlob(from: t.path, sha256: sha)
+                    try ingest!.adopt(t.path, sha256: sha)
                     temp = nil
                     stored += 1
                 }

@@ -22,6 +22,11 @@ public struct BundleTOC: Codable, Sendable, Equatable {
         public var manifest: String
         public var createdAt: String
         enum CodingKeys: String, CodingKey { case number, manifest, createdAt = "created_at" }
+        public init(number: Int, manifest: String, createdAt: String) {
+            self.number = number
+            self.manifest = manifest
+            self.createdAt = createdAt
+        }
     }
 
     public struct Name: Codable, Sendable, Equatable {
@@ -32,6 +37,14 @@ public struct BundleTOC: Codable, Sendable, Equatable {
         public var canary: Int?
         public var weight: Int
         public var tags: [String: Int]
+        public init(name: String, versions: [Version], stable: Int?, canary: Int?, weight: Int, tags: [String: Int]) {
+            self.name = name
+            self.versions = versions
+            self.stable = stable
+            self.canary = canary
+            self.weight = weight
+            self.tags = tags
+        }
     }
 
     public var format: String = BundleTOC.formatName

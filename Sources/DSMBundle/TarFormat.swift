@@ -45,29 +45,47 @@ public enum TarFormat {
         return h
     }
 
-    /// A parsed header: the file name and its size. Throws on a bad checksum or anything but a regular file.
+    /// The largest entry a bundle may hold (16 TiB): far above any model file, far below what would overflow a sum of
+    /// sizes in 64 bits.
+    public static let maxEntrySize: Int64 = 16 << 40
+
+    /// A parsed header: the file name and its size (0 ... `maxEntrySize`). Throws, never traps, on anything else: a
+    /// header that is not 512 bytes, a bad checksum, an entry that is not a regular file, a size field that is not a
+    /// number, negative (base-256 `0xff…`), or too large.
     public static func parse(_ h: UnsafeRawBufferPointer) throws(Invalid) -> (name: String, size: Int64) {
-        precondition(h.count == block)
+        guard h.count == block else { throw Invalid("a tar header of \(h.count) bytes, not \(block) (the bundle is truncated or corrupted)") }
         var sum = 0
         for i in 0..<block { sum += (148..<156).contains(i) ? 0x20 : Int(h[i]) }
         guard let stored = octalValue(h, 148, 8), stored == Int64(sum) else { throw Invalid("a tar header's checksum does not match (the bundle is corrupted)") }
         guard h[257..<262].elementsEqual("ustar".utf8) else { throw Invalid("not a ustar header") }
         let type = h[156]
         guard type == UInt8(ascii: "0") || type == 0 else {
-            throw Invalid("entry type '\(Character(Unicode.Scalar(type)))' is not a regular file; bundles hold regular files only")
+            throw Invalid("entry type '\(TerminalText.escaped(String(Character(Unicode.Scalar(type)))))' is not a regular file; bundles hold regular files only")
         }
         let prefix = string(h, 345, 155)
-        let name = (prefix.isEmpty ? "" : prefix + "/") + string(h, 0, 100)
+        let raw = (prefix.isEmpty ? "" : prefix + "/") + string(h, 0, 100)
+        let name = TerminalText.escaped(raw)
         let size: Int64
-        if h[124] & 0x80 != 0 {
+        switch h[124] {
+        case 0x80:  // base-256, positive: big-endian value in the remaining 11 bytes
             var v: Int64 = 0
-            for i in 125..<136 { v = (v << 8) | Int64(h[i]) }
+            for i in 125..<136 {
+                guard v <= Int64.max >> 8 else { throw Invalid("\(name): the size field is too large (the bundle is corrupted or crafted)") }
+                v = (v << 8) | Int64(h[i])
+            }
             size = v
-        } else {
+        case 0xFF: throw Invalid("\(name) has a negative size in its tar header (the bundle is corrupted or crafted)")
+        case let b where b & 0x80 != 0: throw Invalid("\(name): the size field is not a number")
+        default:
             guard let s = octalValue(h, 124, 12) else { throw Invalid("\(name): the size field is not a number") }
             size = s
         }
-        return (name, size)
+        // A signed octal text ("-1") would give a negative size, which the reader cannot count down from.
+        guard size >= 0 else { throw Invalid("\(name): the size field is negative (\(size)); the bundle is corrupted") }
+        guard size <= maxEntrySize else {
+            throw Invalid("\(name) says it holds \(size) bytes, larger than the 16 TiB a bundle entry may hold (the bundle is corrupted or crafted)")
+        }
+        return (raw, size)
     }
 
     static func string(_ h: UnsafeRawBufferPointer, _ offset: Int, _ width: Int) -> String {
@@ -75,8 +93,11 @@ public enum TarFormat {
         return String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
     }
 
+    /// An octal field (digits, optionally padded with spaces; empty is 0), or nil when it holds anything else (a sign,
+    /// a letter): `Int64(_:radix:)` alone would take "-1".
     static func octalValue(_ h: UnsafeRawBufferPointer, _ offset: Int, _ width: Int) -> Int64? {
         let text = string(h, offset, width).filter { $0 != " " }
+        guard text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "7")).contains($0) }) else { return nil }
         return text.isEmpty ? 0 : Int64(text, radix: 8)
     }
 
@@ -101,7 +122,7 @@ public enum BundlePath: Equatable, Sendable {
             self = .manifest(digest: d); return
         }
         if path.hasPrefix("blobs/sha256-"), let d = hex64(path.dropFirst(13)) { self = .blob(sha256: d); return }
-        throw TarFormat.Invalid("the entry '\(path)' is not a path a dsm bundle holds (it could escape the store); refusing the bundle")
+        throw TarFormat.Invalid("the entry '\(TerminalText.escaped(path))' is not a path a dsm bundle holds (it could escape the store); refusing the bundle")
     }
 
     public var path: String {

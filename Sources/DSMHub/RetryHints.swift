@@ -41,7 +41,8 @@ public enum RetryHints {
     /// How long the server asks us to wait, if it asks: `Retry-After`, or the reset time plus one
     /// second when the rate-limit window is exhausted (`r=0`), as huggingface_hub does.
     public static func serverDelay(headers: [String: String]) -> Double? {
-        if let rl = rateLimit(headers["ratelimit"]), rl.remaining == 0, let t = rl.resetSeconds { return Double(t + 1) }
+        // In Double: a reset time of Int.max seconds plus one would overflow (and trap) in Int.
+        if let rl = rateLimit(headers["ratelimit"]), rl.remaining == 0, let t = rl.resetSeconds { return Double(t) + 1 }
         return retryAfter(headers["retry-after"])
     }
 }

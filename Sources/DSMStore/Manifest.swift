@@ -1,7 +1,10 @@
+import DSMSystem
 import Foundation
 
 /// What a pulled model is made of: where it came from and every file with its size and SHA-256.
-/// Stored as canonical JSON (sorted keys); its own SHA-256 is the manifest digest.
+/// Stored as canonical JSON (sorted keys); its own SHA-256 is the manifest digest. Decoding checks what later
+/// becomes a path on disk (see `problem(with:)`), so a manifest from anywhere (the store, a bundle) that names a
+/// file outside its model folder, or a blob by anything but its digest, never decodes.
 public struct Manifest: Codable, Equatable, Sendable {
     public static let schemaVersion = 1
 
@@ -39,8 +42,8 @@ public struct Manifest: Codable, Equatable, Sendable {
 
     public var schema: Int
     public var name: String
-    /// `hf-snapshot` for pulled checkpoints.
-    public var kind: String
+    /// A checkpoint folder or one GGUF file.
+    public var kind: Kind
     public var source: Source
     public var files: [File]
     /// ISO 8601 UTC.
@@ -48,7 +51,7 @@ public struct Manifest: Codable, Equatable, Sendable {
     /// `dsm <version>`.
     public var tool: String
 
-    public init(name: String, kind: String = "hf-snapshot", source: Source, files: [File], createdAt: String, tool: String) {
+    public init(name: String, kind: Kind = .checkpoint, source: Source, files: [File], createdAt: String, tool: String) {
         schema = Manifest.schemaVersion
         self.name = name
         self.kind = kind
@@ -60,6 +63,44 @@ public struct Manifest: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey { case schema, name, kind, source, files, createdAt = "created_at", tool }
 
+    /// Decodes, refusing another schema version (with a message to upgrade) and unsafe files (`problem(with:)`).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        schema = try c.decode(Int.self, forKey: .schema)
+        guard schema == Manifest.schemaVersion else {
+            throw StoreError(message: "manifest schema \(schema) is not supported by this dsm (it reads schema \(Manifest.schemaVersion)); upgrade dsm")
+        }
+        name = try c.decode(String.self, forKey: .name)
+        kind = try c.decode(Kind.self, forKey: .kind)
+        source = try c.decode(Source.self, forKey: .source)
+        files = try c.decode([File].self, forKey: .files)
+        createdAt = try c.decode(String.self, forKey: .createdAt)
+        tool = try c.decode(String.self, forKey: .tool)
+        if let problem = Manifest.problem(with: files) { throw StoreError(message: "the manifest of \(TerminalText.escaped(name)) \(problem)") }
+    }
+
+    /// Why `files` cannot be a manifest's file list, or nil when they can: every path passes `RepoPath` (the rule
+    /// pull applies to a Hub listing) and appears once, every digest is 64 lowercase hex digits (it names a blob
+    /// file), no size is negative. The reason quotes the offending value with control characters escaped.
+    public static func problem(with files: [File]) -> String? {
+        var seen = Set<String>()
+        var total: Int64 = 0
+        for f in files {
+            let shown = "'\(TerminalText.escaped(f.path))'"
+            if let reason = RepoPath.problem(with: f.path) { return "lists the unsafe file path \(shown) (\(reason)); refusing it" }
+            guard seen.insert(f.path).inserted else { return "lists the file path \(shown) twice; refusing it" }
+            guard Hex.isLowerHex(f.sha256, length: 64) else {
+                return "gives the file \(shown) the digest '\(TerminalText.escaped(f.sha256))', not 64 lowercase hex digits; refusing it"
+            }
+            guard f.size >= 0 else { return "gives the file \(shown) a negative size; refusing it" }
+            // `totalSize` (list, show) adds the sizes up: a sum past Int64 would trap there.
+            let (sum, overflow) = total.addingReportingOverflow(f.size)
+            guard !overflow else { return "gives sizes that add up to more than \(Int64.max) bytes; refusing it" }
+            total = sum
+        }
+        return nil
+    }
+
     /// Total bytes of all files.
     public var totalSize: Int64 { files.reduce(0) { $0 + $1.size } }
 
@@ -70,13 +111,9 @@ public struct Manifest: Codable, Equatable, Sendable {
         return Array(try encoder.encode(self)) + [0x0A]
     }
 
-    /// Decodes and checks the schema version.
+    /// Decodes and checks the schema version and the files (`init(from:)`).
     public static func decode(_ bytes: [UInt8]) throws -> Manifest {
-        let m = try JSONDecoder().decode(Manifest.self, from: Data(bytes))
-        guard m.schema == schemaVersion else {
-            throw StoreError(message: "manifest schema \(m.schema) is not supported by this dsm (it reads schema \(schemaVersion)); upgrade dsm")
-        }
-        return m
+        try JSONDecoder().decode(Manifest.self, from: Data(bytes))
     }
 }
 

@@ -103,7 +103,7 @@ public struct Store: Sendable {
                 let path = dir + "/" + entry
                 if FileSystem.isDirectory(path) { sweep(path); continue }
                 let isPrivatePartial = entry.hasPrefix("gitblob-") && entry.hasSuffix(".part")
-                guard isPrivatePartial || entry.contains(".tmp-"),
+                guard isPrivatePartial || TemporaryName.isTemporary(entry),
                       let mtime = FileSystem.modificationTime(path), mtime < cutoff else { continue }
                 found.append(path)
             }

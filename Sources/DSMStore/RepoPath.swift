@@ -1,6 +1,9 @@
-/// Checks that a path listed by the Hub stays inside the model folder: relative, no `..` or `.`
-/// components, no empty components, no NUL or backslash. A listing that breaks these rules is refused
-/// rather than silently fixed, because it means the server (or a mirror in between) is hostile or broken.
+/// The one rule for a file path inside a model folder, used wherever such a path comes from outside: a Hub listing
+/// (`dsm pull`), a manifest being decoded (the store, a bundle being imported), a folder given to `dsm create`.
+/// A safe path is relative, has no `..`, `.` or empty components, and no NUL, other control character or backslash.
+/// A path that breaks these rules is refused rather than silently fixed, because it means the source (a server, a
+/// mirror, a bundle) is hostile or broken. It lives here, the lowest module that both the puller and the manifest
+/// decoder use.
 public enum RepoPath {
     /// Returns nil when `path` is safe, otherwise the reason it is not.
     public static func problem(with path: String) -> String? {
