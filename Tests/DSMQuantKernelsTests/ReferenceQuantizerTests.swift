@@ -43,6 +43,17 @@ let kernels: [(String, Kernel)] = {
     return k
 }()
 
+/// CI must test both builds: on x86-64 a CPU without AVX2 would silently test only the baseline one.
+@Suite struct KernelBuildCoverageTests {
+    @Test func bothBuildsRunInCI() {
+        #if arch(x86_64)
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            #expect(kernels.map(\.0) == ["baseline", "avx2"], "this CPU has no AVX2: the AVX2 kernel build is not tested")
+        }
+        #endif
+    }
+}
+
 /// The lane kernels (eight blocks side by side) against the same ggml answers, and against the scalar
 /// reference on more data: 8 full lane groups plus a tail, and rows where lanes take different branches.
 @Suite struct LaneKernelTests {

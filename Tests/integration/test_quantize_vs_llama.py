@@ -91,6 +91,7 @@ def test_one_pass_equals_convert_then_llama_quantize(key, ftype, convert_fixture
     assert out.read_bytes() == ref.read_bytes(), first_difference(out, ref)
 
 
+@pytest.mark.release_smoke
 @pytest.mark.parametrize("threads", ["1", "3"])
 def test_output_does_not_depend_on_threads_or_kernel_build(threads, converted, reference, dsm_bin, tmp_path):
     ref = reference("qwen2", "Q4_K_M")

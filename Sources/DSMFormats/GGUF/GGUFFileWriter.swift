@@ -18,7 +18,7 @@ public final class GGUFFileWriter: @unchecked Sendable {
 
     public init(destination: String, kvs: [GGUFKeyValue], tensors: [GGUFTensorInfo], alignment: Int = GGUFEncoder.defaultAlignment) throws {
         self.destination = destination
-        temporaryPath = "\(destination).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        temporaryPath = TemporaryName.beside(destination)
         let (laid, dataSize) = GGUFLayout.assignOffsets(tensors, alignment: alignment)
         self.tensors = laid
         let header = GGUFEncoder.header(kvs: kvs, tensors: laid, alignment: alignment)

@@ -26,20 +26,13 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
         var shardNames: [String]
         var weightMap: [String: String]?
         if FileManager.default.fileExists(atPath: path(indexName)) {
-            let data = try Data(contentsOf: URL(fileURLWithPath: path(indexName)))
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let map = object["weight_map"] as? [String: String] else {
-                throw SafetensorsError(.indexMismatch, file: indexName, "weight_map is missing or not an object of tensor → file")
-            }
-            weightMap = map
-            shardNames = Array(Set(map.values)).sorted()
+            let index = try SafetensorsIndex.parse(try Data(contentsOf: URL(fileURLWithPath: path(indexName))), file: indexName)
+            weightMap = index.weightMap
+            shardNames = index.shardNames
         } else if FileManager.default.fileExists(atPath: path("model.safetensors")) {
             shardNames = ["model.safetensors"]
         } else {
             throw SafetensorsError(.missingTensor, file: directory, "no model.safetensors or model.safetensors.index.json")
-        }
-        for name in shardNames where RepoRelative.problem(name) != nil {
-            throw SafetensorsError(.indexMismatch, file: indexName, "shard name '\(name)' is not a plain file name")
         }
         var files: [SafetensorsFile] = []
         for name in shardNames {
@@ -79,6 +72,28 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
 
     /// The bytes of a tensor.
     public func data(_ entry: Entry) -> UnsafeRawBufferPointer { shards[entry.shard].data(entry.tensor) }
+}
+
+/// `model.safetensors.index.json`: which shard file holds each tensor (`weight_map`). Shard names must be plain
+/// file names, so an index cannot point outside the checkpoint's folder.
+public struct SafetensorsIndex: Sendable, Equatable {
+    /// Tensor name → shard file name.
+    public var weightMap: [String: String]
+    /// The distinct shard file names, sorted.
+    public var shardNames: [String]
+
+    /// Parses the index file's bytes; `file` names it in errors.
+    public static func parse(_ data: Data, file: String) throws(SafetensorsError) -> SafetensorsIndex {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let map = object["weight_map"] as? [String: String] else {
+            throw SafetensorsError(.indexMismatch, file: file, "weight_map is missing or not an object of tensor → file")
+        }
+        let shardNames = Array(Set(map.values)).sorted()
+        for name in shardNames where RepoRelative.problem(name) != nil {
+            throw SafetensorsError(.indexMismatch, file: file, "shard name '\(name)' is not a plain file name")
+        }
+        return SafetensorsIndex(weightMap: map, shardNames: shardNames)
+    }
 }
 
 /// File-name safety for names taken from an index.
