@@ -5,15 +5,8 @@ import DSMHub
 /// It checks the response before the first byte: a 206 (or a 200 with `Content-Range`) must start at the
 /// requested byte and describe a file of the expected size; a 200 without it is the whole file from byte 0.
 final class SegmentSink: HTTPBodySink {
-    enum Verdict {
-        case ok
-        /// A 200 without Content-Range for a range not starting at 0: the server ignores `Range`.
-        case rangesIgnored
-        /// The server answered with an error status.
-        case status(HTTPResponseHead)
-        /// The server describes a different file (size) or a different range.
-        case mismatch(String)
-    }
+    /// How the response looked before its first body byte; `.ok` until a check fails.
+    typealias Verdict = SegmentOutcome.Response
 
     private unowned let engine: DownloadEngine
     private let active: ActiveFile
