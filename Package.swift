@@ -22,9 +22,16 @@ let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration
 
 let package = Package(
     name: "dsm",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "dsm", targets: ["dsm"]),
+        // The parser modules, as libraries for the fuzz package (Fuzz/Package.swift), which depends on this one by
+        // path. They depend only on DSMSystem and the C system libraries, so the fuzz build never compiles NIO.
+        .library(name: "DSMHub", targets: ["DSMHub"]),
+        .library(name: "DSMFormats", targets: ["DSMFormats"]),
+        .library(name: "DSMStore", targets: ["DSMStore"]),
+        .library(name: "DSMRegistry", targets: ["DSMRegistry"]),
+        .library(name: "DSMBundle", targets: ["DSMBundle"]),
+        .library(name: "DSMServeCore", targets: ["DSMServeCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -61,28 +68,32 @@ let package = Package(
         // `dsm quantize`: llama-quantize's type selection and file layout, streaming GGUF or safetensors input.
         .target(name: "DSMQuant", dependencies: ["DSMQuantKernels", "DSMQuantKernelsAVX2", "CCPUFeatures", "DSMConvert", "DSMFormats", "DSMSystem"],
                 swiftSettings: strict),
-        // Versions, channels (stable, canary + weight), tags: the pure release-state machine (in progress: registry issue).
+        // Versions, channels (stable, canary + weight), tags: the release-state machine and its on-disk registry.
         .target(name: "DSMRegistry", dependencies: ["DSMStore", "DSMSystem"], swiftSettings: strict),
+        // The artifact layer: what a SOURCE argument means (resolve) and the one transaction every command that adds
+        // a version goes through (ingest: gc lock, staging in partials/, adopt, sync, publish).
+        .target(name: "DSMArtifacts", dependencies: ["DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
         // Content-addressed blobs, manifests, locks, atomic writes.
         .target(name: "DSMStore", dependencies: ["DSMSystem"], swiftSettings: strict),
         // The model catalog (registry/*.json, compiled in).
         .target(name: "DSMCatalog", swiftSettings: strict),
         // `dsm pull` end to end: resolve, list, plan, download, verify, store.
-        .target(name: "DSMPull", dependencies: ["DSMHub", "DSMTransfer", "DSMStore", "DSMRegistry", "DSMCatalog", "DSMSystem"],
+        .target(name: "DSMPull", dependencies: ["DSMHub", "DSMTransfer", "DSMStore", "DSMRegistry", "DSMArtifacts", "DSMCatalog", "DSMSystem"],
                 swiftSettings: strict),
         // `dsm export` / `dsm import`: zstd-compressed tar bundles of manifests and blobs, verified as they are read.
-        .target(name: "DSMBundle", dependencies: ["DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
+        .target(name: "DSMBundle", dependencies: ["DSMArtifacts", "DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
         // `dsm fit`: memory requirements and verdicts (pure) and this machine's detection.
         .target(name: "DSMFit", swiftSettings: strict),
         // Starting child processes that die with dsm (fork + prctl(PR_SET_PDEATHSIG) + exec).
         .target(name: "CProcess"),
         // `dsm serve`, pure parts: traffic split, API keys, rate limits, restart backoff, runtime command lines,
         // metrics text, OpenAI error bodies. No sockets, no processes.
-        .target(name: "DSMServeCore", dependencies: ["DSMStore"], swiftSettings: strict),
+        .target(name: "DSMServeCore", dependencies: ["DSMStore", "DSMSystem"], swiftSettings: strict),
         // `dsm serve`, I/O: runtime processes, the fleet that starts/drains them by channel, the HTTP gateway.
         .target(name: "DSMServe", dependencies: [
             "DSMServeCore", "DSMRegistry", "DSMStore", "DSMSystem", "CProcess",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -91,7 +102,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: strict),
         .target(name: "DSMCommands", dependencies: [
-            "DSMServe", "DSMServeCore", "DSMFit", "DSMBundle", "DSMPull", "DSMStore", "DSMCatalog", "DSMSystem", "DSMHub", "DSMConvert", "DSMFormats", "DSMQuant", "DSMRegistry",
+            "DSMServe", "DSMServeCore", "DSMFit", "DSMBundle", "DSMPull", "DSMArtifacts", "DSMStore", "DSMCatalog", "DSMSystem", "DSMHub", "DSMConvert", "DSMFormats", "DSMQuant", "DSMRegistry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
         .executableTarget(name: "dsm", dependencies: ["DSMCommands"], swiftSettings: strict),
@@ -106,9 +117,12 @@ let package = Package(
         .testTarget(name: "DSMQuantKernelsTests", dependencies: ["DSMQuantKernels", "DSMQuantKernelsAVX2", "CCPUFeatures", "DSMFormats"],
                     resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "DSMRegistryTests", dependencies: ["DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
+        .testTarget(name: "DSMArtifactsTests", dependencies: ["DSMArtifacts", "DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
         .testTarget(name: "DSMBundleTests", dependencies: ["DSMBundle", "DSMSystem"], swiftSettings: strict),
         .testTarget(name: "DSMFitTests", dependencies: ["DSMFit"], swiftSettings: strict),
-        .testTarget(name: "DSMServeCoreTests", dependencies: ["DSMServeCore"], swiftSettings: strict),
+        .testTarget(name: "DSMServeCoreTests", dependencies: ["DSMServeCore", "DSMStore"], swiftSettings: strict),
+        // Real files and processes (no sockets): the runtime key file, process groups.
+        .testTarget(name: "DSMServeTests", dependencies: ["DSMServe", "DSMServeCore"], swiftSettings: strict),
         .testTarget(name: "DSMQuantTests", dependencies: ["DSMQuant", "DSMFormats"], swiftSettings: strict),
     ]
 )

@@ -1,6 +1,5 @@
 import ArgumentParser
 import DSMBundle
-import DSMPull
 import DSMRegistry
 import DSMSystem
 import Foundation

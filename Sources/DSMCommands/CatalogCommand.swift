@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import DSMSystem
 import DSMCatalog
-import DSMPull
 
 /// `dsm catalog` (alias `search`): the models dsm knows by name.
 struct CatalogCommand: ParsableCommand {

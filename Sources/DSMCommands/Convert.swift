@@ -4,7 +4,6 @@ import DSMConvert
 import DSMStore
 import DSMRegistry
 import DSMSystem
-import DSMPull
 import DSMFormats
 
 /// `dsm convert`: a Hugging Face checkpoint (a pulled model or a local folder) → GGUF.
@@ -39,54 +38,24 @@ struct Convert: ParsableCommand {
     }
 
     func run() throws {
-        let store = global.store
-        let type = OutType(rawValue: outtype.lowercased())!
-        let converter = Converter(outType: type, threads: threads)
-        var cleanupRef: OutputCleanup?
-        do {
-            let input = try ConvertInput.resolve(source, store: store)
-            let started = Date()
-            let out = try GGUFOutput(output: output, store: store, command: "convert")
-            cleanupRef = out.cleanup
-            // Until the version is recorded, `dsm gc` must not remove what this conversion stores.
-            let writing = out.intoStore ? try Registry(store: store).blobWriterLock() : nil
-            defer { withExtendedLifetime(writing) {} }
-            let quiet = global.quiet || global.json
-            let result = try converter.convert(directory: input.directory, output: out.destination, resolve: input.resolve) { done, total in
-                if !quiet && Console.stderrIsTerminal {
-                    FileHandle.standardError.write(Data("\r\u{1B}[Kconvert: \(ByteFormat.string(Int64(done))) / \(ByteFormat.string(Int64(total)))".utf8))
-                }
+        let quiet = global.quiet || global.json
+        var job = ConvertJob(source: source, outType: OutType(rawValue: outtype.lowercased())!, output: output, threads: threads, store: global.store)
+        job.hashOutput = global.json
+        if !quiet && Console.stderrIsTerminal {
+            job.progress = { done, total in
+                FileHandle.standardError.write(Data("\r\u{1B}[Kconvert: \(ByteFormat.string(Int64(done))) / \(ByteFormat.string(Int64(total)))".utf8))
             }
-            out.cleanup.disarm()
-            if !quiet && Console.stderrIsTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
-            var registered: String?
-            let sha256 = out.intoStore || global.json ? try FileHasher.sha256(path: result.path) : nil
-            if out.intoStore, let sha256 {
-                let name = try GGUFOutput.derivedName(base: input.sourceName, localName: (input.directory as NSString).lastPathComponent,
-                                                      suffix: result.fileType.outTypeName)
-                try out.register(sha256: sha256, bytes: result.bytes, as: name, store: store,
-                                 source: .init(endpoint: "dsm convert", repo: input.sourceName?.description ?? input.directory,
-                                               revision: "outtype=\(result.fileType.outTypeName)", commit: input.sourceManifest ?? "local"))
-                registered = name.description
-            }
-            let seconds = Date().timeIntervalSince(started)
-            if global.json {
-                try Console.json(ConvertReport(path: registered.map { _ in store.blobPath(sha256!) } ?? result.path, name: registered,
-                                               architecture: result.architecture, fileType: result.fileType.rawValue, tensors: result.tensorCount,
-                                               bytes: result.bytes, sha256: sha256 ?? "", seconds: seconds))
-            } else if !global.quiet {
-                let resolved = result.fileType == .allF32 ? "f32" : (result.fileType == .mostlyF16 ? "f16" : "bf16")
-                Console.error("converted \(source) (\(result.architecture)) to \(resolved): \(result.tensorCount) tensors, \(ByteFormat.string(Int64(result.bytes))), "
-                    + String(format: "%.1f s", seconds))
-                Console.out(registered ?? result.path)
-            }
-        } catch let error as ValidationError {
-            cleanupRef?.removeAll()
-            throw error
-        } catch {
-            cleanupRef?.removeAll()
-            Console.error("error: \(error)")
-            throw ExitCode.failure
+        }
+        let r = try job.run()
+        if !quiet && Console.stderrIsTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        let c = r.conversion
+        if global.json {
+            try Console.json(ConvertReport(path: r.path, name: r.registered?.description, architecture: c.architecture, fileType: c.fileType.rawValue,
+                                           tensors: c.tensorCount, bytes: c.bytes, sha256: r.sha256 ?? "", seconds: r.seconds))
+        } else if !global.quiet {
+            Console.error("converted \(source) (\(c.architecture)) to \(c.fileType.outTypeName): \(c.tensorCount) tensors, "
+                + "\(ByteFormat.string(Int64(c.bytes))), " + String(format: "%.1f s", r.seconds))
+            Console.out(r.registered?.description ?? c.path)
         }
     }
 }

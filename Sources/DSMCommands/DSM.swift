@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `dsm` command: a model artifact manager for DeepSeek models.
 public struct DSM: ParsableCommand {
@@ -19,6 +20,15 @@ public struct DSM: ParsableCommand {
 
     public init() {}
 
-    /// Parses the process arguments and runs the chosen command (the `@main` entry calls this).
-    public static func runFromCommandLine() { main() }
+    /// Parses the process arguments and runs the chosen command (the `@main` entry calls this). Errors a command
+    /// throws are reported in one place (`ErrorReport`).
+    public static func runFromCommandLine() {
+        var command: any ParsableCommand
+        do { command = try parseAsRoot() } catch { exit(withError: error) }
+        do {
+            try command.run()
+        } catch {
+            ErrorReport.exit(for: error, environment: ProcessInfo.processInfo.environment)
+        }
+    }
 }

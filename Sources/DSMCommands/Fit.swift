@@ -1,7 +1,6 @@
 import ArgumentParser
 import DSMCatalog
 import DSMFit
-import DSMPull
 import DSMStore
 import Foundation
 

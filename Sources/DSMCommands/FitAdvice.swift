@@ -1,3 +1,4 @@
+import DSMSystem
 import DSMCatalog
 import DSMFit
 import DSMPull
@@ -6,6 +7,14 @@ import DSMStore
 /// `dsm fit`'s verdict where other commands need it: `pull` warns before downloading a model this machine cannot
 /// run, and `serve` warns, and takes its suggested GPU layers when none are given.
 enum FitAdvice {
+    /// For a pull of a catalog name, the warning below; nil for other targets.
+    static func pullWarning(_ target: PullTarget, catalog: Catalog, store: Store, environment: [String: String]) -> String? {
+        guard let catalogName = target.catalogName else { return nil }
+        let parts = catalogName.split(separator: ":").map(String.init)
+        guard let match = catalog.lookup(family: parts[0], tag: parts.count > 1 ? parts[1] : nil) else { return nil }
+        return pullWarning(match, store: store, environment: environment)
+    }
+
     /// A warning for pulling catalog entry `match` onto this machine, or nil when some option runs.
     static func pullWarning(_ match: Catalog.Match, store: Store, environment: [String: String], context: Int = 4096) -> String? {
         guard let input = try? FitInput.fromCatalog(match) else { return nil }

@@ -1,3 +1,4 @@
+import DSMArtifacts
 import DSMCatalog
 import DSMFit
 import DSMFormats
@@ -21,8 +22,10 @@ struct FitInput {
     var downloadBytes: Int64
 
     static func resolve(_ text: String, store: Store, catalog: Catalog) throws -> FitInput {
-        if text.hasSuffix(".gguf"), FileSystem.exists(text) { return try fromGGUF(path: text, label: text, source: "GGUF file") }
-        if let v = try storedVersion(text, store: store) {
+        let found: Artifact?
+        do { found = try ArtifactResolver(store: store).find(text, among: [.ggufFile, .stored]) } catch { throw CommandFailure(message: "\(error)") }
+        if let found {
+            guard let v = found.version else { return try fromGGUF(path: found.label, label: text, source: "GGUF file") }
             if let g = v.manifest.firstGGUF {
                 return try fromGGUF(path: store.blobPath(g.sha256), label: "\(v.name)@v\(v.number)", source: "stored GGUF")
             }

@@ -1,8 +1,8 @@
 import DSMCatalog
 import DSMFit
-import DSMPull
 import DSMQuant
 import Foundation
+import DSMSystem
 
 /// The text `dsm fit` prints: the machine, the options as a table, the suggestion with its commands, the disk it
 /// needs, and the catalog's reference hardware beside the computed numbers.

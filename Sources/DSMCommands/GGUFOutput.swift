@@ -1,33 +1,43 @@
 import Foundation
+import DSMArtifacts
 import DSMRegistry
 import DSMStore
 import DSMSystem
 
-/// Where `convert` and `quantize` write their one GGUF: `-o PATH`, or a unique working file in the store's
-/// `partials/` (swept if abandoned) that is adopted as a blob and recorded as a registry version at the end.
+/// Where `convert` and `quantize` write their one GGUF: `-o PATH`, or a working file of a store write (`Ingest`)
+/// that is adopted as a blob and recorded as a registry version at the end.
 struct GGUFOutput {
     let destination: String
-    let intoStore: Bool
+    /// The store written into, nil for `-o`.
+    let store: Store?
     let cleanup: OutputCleanup
+    private let write = WriteBox()
+
+    var intoStore: Bool { store != nil }
 
     /// Prepares the destination's folder and traps SIGINT/SIGTERM so an interrupted run leaves nothing.
     init(output: String?, store: Store, command: String) throws {
-        intoStore = output == nil
-        if intoStore { try store.prepare() }
-        destination = output.map(FileSystem.absolute)
-            ?? store.partialsDirectory + "/\(command).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).gguf"
+        self.store = output == nil ? store : nil
+        if output == nil { try store.prepare() }
+        destination = output.map(FileSystem.absolute) ?? Ingest.stagingPath(in: store, command, suffix: ".gguf")
         try FileManager.default.createDirectory(atPath: FileSystem.parent(of: destination), withIntermediateDirectories: true)
-        cleanup = OutputCleanup(destination: destination, removeDestination: intoStore, command: command)
+        cleanup = OutputCleanup(destination: destination, removeDestination: output == nil, command: command)
+    }
+
+    /// Starts the store write (`Ingest`: the gc lock) before the output is written; a run that fails while
+    /// planning, before this, touches nothing in the store. Nothing to do for `-o`.
+    func begin() throws {
+        if let store, write.ingest == nil { write.ingest = try Ingest(store: store) }
     }
 
     /// Moves the finished file into the store and records it as a version of `name`.
-    func register(sha256: String, bytes: Int, as name: ModelName, store: Store, source: Manifest.Source) throws {
-        try store.adoptBlob(from: destination, sha256: sha256)
-        try store.syncBlobs()
-        let manifest = Manifest(name: name.description, kind: "gguf", source: source,
-                                files: [.init(path: "model.gguf", size: Int64(bytes), sha256: sha256, gitOid: nil, lfs: true)],
-                                createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(DSM.version)")
-        try Registry(store: store).publish(manifest, as: name)
+    func register(sha256: String, bytes: Int, as name: ModelName, provenance: Provenance) throws {
+        try begin()
+        guard let ingest = write.ingest else { return }
+        try ingest.adopt(destination, sha256: sha256)
+        try ingest.commit(name, kind: .gguf, provenance: provenance,
+                          files: [.init(path: "model.gguf", size: Int64(bytes), sha256: sha256, gitOid: nil, lfs: true)],
+                          tool: "dsm \(DSM.version)")
     }
 
     /// The name a result registers: `<base>-<suffix>` (`deepseek-r1:7b-bf16`, `hf.co/ORG/NAME:q4_K_M` for a `latest`
@@ -36,6 +46,11 @@ struct GGUFOutput {
         let base = try base ?? ModelName(path: ["local", localName.sanitizedComponent()], tag: "latest")
         return try ModelName(path: base.path, tag: (base.tag == "latest" ? "" : base.tag + "-") + suffix)
     }
+}
+
+/// Holds the store write once it has begun.
+private final class WriteBox: @unchecked Sendable {
+    var ingest: Ingest?
 }
 
 /// Removes what an unfinished convert or quantize wrote (the writer's temp file, and the working file of a
@@ -61,7 +76,7 @@ final class OutputCleanup: @unchecked Sendable {
     /// Deletes this process's temp files beside the destination (and the destination for store conversions).
     func removeAll() {
         let dir = (destination as NSString).deletingLastPathComponent
-        let prefix = (destination as NSString).lastPathComponent + ".tmp-\(getpid())-"
+        let prefix = TemporaryName.ownPrefix(beside: destination)
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(prefix) {
             try? FileManager.default.removeItem(atPath: dir + "/" + name)
         }

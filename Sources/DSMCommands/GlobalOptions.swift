@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import DSMStore
+import DSMSystem
 
 /// Options every command shares.
 struct GlobalOptions: ParsableArguments {
@@ -33,7 +34,7 @@ enum Console {
         out(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
-    static var stderrIsTerminal: Bool { isatty(2) == 1 }
+    static var stderrIsTerminal: Bool { CurrentProcess.isTerminal(2) }
 }
 
 /// Fails a command with a message (already meant for the user) and exit code 1.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import DSMStore
-import DSMPull
 import DSMRegistry
+import DSMSystem
 
 /// `dsm list`: the models in the local store.
 struct List: ParsableCommand {
@@ -38,10 +38,8 @@ struct List: ParsableCommand {
             // The stable version's manifest (a name whose stable was deleted shows its newest version), read from the
             // committed state as `show` does: the stable view in manifests/ lags behind after a crash at the wrong moment.
             var manifest: (Manifest, String)?
-            if let s = state {
-                if let v = s.stable.flatMap(s.version) ?? s.versions.last, let m = try? registry.manifest(of: v, in: name) { manifest = (m, v.manifest) }
-            } else {
-                manifest = (try? store.manifest(for: name)) ?? nil
+            if let s = state, let v = s.stable.flatMap(s.version) ?? s.versions.last, let m = try? registry.manifest(of: v, in: name) {
+                manifest = (m, v.manifest)
             }
             guard let (m, digest) = manifest else {
                 // Every version deleted (`rm --force`): the name stays listed, its numbers and history are kept.
@@ -51,10 +49,15 @@ struct List: ParsableCommand {
                 }
                 continue
             }
-            rows.append(Row(name: name.description, kind: m.kind, repo: m.source.repo, commit: m.source.commit, files: m.files.count,
+            rows.append(Row(name: name.description, kind: m.kind.rawValue, repo: m.source.repo, commit: m.source.commit, files: m.files.count,
                             size: m.totalSize, manifest: digest, createdAt: m.createdAt, versions: state?.versions.map(\.number) ?? [1],
                             stable: state.map { $0.stable } ?? 1, canary: state?.canary, weight: state?.routing.weight ?? 0,
                             tags: state?.tags ?? [:]))
+        }
+        let older = registry.namesFromOlderStores()
+        if !older.isEmpty && !global.quiet {
+            Console.error("note: \(older.count) name(s) stored by an older dsm are not listed (\(older.prefix(3).map(\.description).joined(separator: ", "))): "
+                + Registry.olderStoreMessage(older[0]))
         }
         if global.json {
             try Console.json(rows)
@@ -71,9 +74,11 @@ struct List: ParsableCommand {
     }
 }
 
-/// Plain left-aligned text tables.
+/// Plain left-aligned text tables. Cells often hold text from manifests made elsewhere, so every cell is printed
+/// through `TerminalText.escaped`: no control character reaches the terminal.
 enum Table {
-    static func render(header: [String], rows: [[String]]) -> String {
+    static func render(header: [String], rows unescaped: [[String]]) -> String {
+        let rows = unescaped.map { $0.map(TerminalText.escaped) }
         var widths = header.map(\.count)
         for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
         func line(_ cells: [String]) -> String {

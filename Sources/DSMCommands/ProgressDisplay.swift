@@ -1,6 +1,6 @@
 import Foundation
+import DSMSystem
 import DSMTransfer
-import DSMPull
 
 /// Shows download progress on stderr: redrawn lines on a terminal (per file and total: bytes, speed,
 /// ETA), plain periodic lines otherwise.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import DSMSystem
 import DSMHub
 import DSMPull
 import DSMCatalog
@@ -52,76 +53,49 @@ struct Pull: ParsableCommand {
         let cancel = CancellationFlag()
         let trap = SignalTrap(cancel: cancel)
         defer { withExtendedLifetime(trap) {} }
-        let token = HubToken.resolve(environment: env) { path in
-            (try? String(contentsOfFile: path, encoding: .utf8))
-        }
-        var options = PullOptions(endpoint: HubEndpoint.from(environment: env), token: token, proxies: ProxySettings(environment: env),
-                                  storeRoot: global.store.root, toolVersion: DSM.version)
-        options.connections = connections
-        options.stallSeconds = stallTimeout
-        options.retries = retries
-        options.maxSpeedPerConnection = Pull.parseRate(limitRate) ?? 0
-        let redact: @Sendable (String) -> String = { token?.redact($0) ?? $0 }
-
         do {
             for name in ["HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"] where ["1", "on", "yes", "true"].contains(env[name]?.lowercased() ?? "") {
                 throw CommandFailure(message: "\(name) is set, so the Hub may not be contacted; unset it to pull (models already pulled are listed by `dsm list`)")
             }
             let catalog = try Catalog.load(environment: env)
             let target = try PullTarget.resolve(reference, revision: revision, name: name, catalog: catalog)
-            if !global.quiet, let catalogName = target.catalogName {
-                let parts = catalogName.split(separator: ":").map(String.init)
-                if let match = catalog.lookup(family: parts[0], tag: parts.count > 1 ? parts[1] : nil),
-                   let warning = FitAdvice.pullWarning(match, store: global.store, environment: env) {
-                    Console.error("warning: " + warning)
-                }
+            if !global.quiet, let warning = FitAdvice.pullWarning(target, catalog: catalog, store: global.store, environment: env) {
+                Console.error("warning: " + warning)
             }
-            let puller = Puller(options: options, cancel: cancel)
-            let quiet = global.quiet
-            let json = global.json
-            puller.onNotice = { message in if !quiet { Console.error("pull: " + redact(message)) } }
-            let displayBox = DisplayBox()
-            puller.onDownloadStart = { engine, plan in
-                if !quiet {
-                    Console.error("pulling \(target.repo) at \(target.revision) as \(target.name): \(plan.files.count) files, \(ByteFormat.string(plan.totalBytes))")
-                    let display = ProgressDisplay(engine: engine, totalBytes: plan.totalBytes, terminal: Console.stderrIsTerminal && !json)
-                    displayBox.display = display
-                    display.start()
-                }
-            }
-            let result: PullResult
-            do {
-                result = try puller.pull(target)
-                displayBox.display?.finish()
-            } catch {
-                displayBox.display?.finish()
-                throw error
-            }
-            if global.json {
-                try Console.json(result)
-            } else if !global.quiet {
-                Console.error("pulled \(result.name) (\(result.repo) @ \(result.commit.prefix(12))): \(result.files.count) files, "
-                    + "\(ByteFormat.string(result.downloadedBytes)) downloaded, \(ByteFormat.string(result.reusedBytes)) already present, "
-                    + String(format: "%.1f s", result.seconds))
-                if let stable = result.stable, stable != result.version {
-                    Console.error("note: this is \(result.name)@v\(result.version), a new version; \(result.name) still means v\(stable). "
-                        + "Roll it out with `dsm release \(result.name) --canary v\(result.version) --weight 10`, then `dsm promote \(result.name)`.")
-                }
-                Console.out(result.name)
-            }
-        } catch is CancellationFlag.Cancelled {
-            Console.error("pull: interrupted; progress is saved. Run the same command again to resume.")
-            throw ExitCode(130)
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            if cancel.isCancelled {
-                Console.error("pull: interrupted; progress is saved. Run the same command again to resume.")
-                throw ExitCode(130)
-            }
-            Console.error("error: " + redact(String(describing: error)))
-            throw ExitCode.failure
+            let puller = Puller(options: options(env), cancel: cancel)
+            let token = puller.options.token
+            let display = PullDisplay(quiet: global.quiet, json: global.json, redact: { token?.redact($0) ?? $0 })
+            display.attach(to: puller, target: target)
+            let result = try display.whileShown { try puller.pull(target) }
+            try report(result)
+        } catch let error where error is CancellationFlag.Cancelled || cancel.isCancelled {
+            throw Interrupted(message: "pull: interrupted; progress is saved. Run the same command again to resume.")
         }
+    }
+
+    /// The pull's settings from the flags and the environment (hub, token, proxies, store).
+    func options(_ env: [String: String]) -> PullOptions {
+        let token = HubToken.resolve(environment: env) { path in (try? String(contentsOfFile: path, encoding: .utf8)) }
+        var options = PullOptions(endpoint: HubEndpoint.from(environment: env), token: token, proxies: ProxySettings(environment: env),
+                                  storeRoot: global.store.root, toolVersion: DSM.version)
+        options.connections = connections
+        options.stallSeconds = stallTimeout
+        options.retries = retries
+        options.maxSpeedPerConnection = Pull.parseRate(limitRate) ?? 0
+        return options
+    }
+
+    func report(_ result: PullResult) throws {
+        if global.json { return try Console.json(result) }
+        guard !global.quiet else { return }
+        Console.error("pulled \(result.name) (\(result.repo) @ \(result.commit.prefix(12))): \(result.files.count) files, "
+            + "\(ByteFormat.string(result.downloadedBytes)) downloaded, \(ByteFormat.string(result.reusedBytes)) already present, "
+            + String(format: "%.1f s", result.seconds))
+        if let stable = result.stable, stable != result.version {
+            Console.error("note: this is \(result.name)@v\(result.version), a new version; \(result.name) still means v\(stable). "
+                + "Roll it out with `dsm release \(result.name) --canary v\(result.version) --weight 10`, then `dsm promote \(result.name)`.")
+        }
+        Console.out(result.name)
     }
 
     /// `50m` → 52428800; nil when malformed.
@@ -135,7 +109,34 @@ struct Pull: ParsableCommand {
     }
 }
 
-/// Holds the progress display created on a worker callback.
-final class DisplayBox: @unchecked Sendable {
-    var display: ProgressDisplay?
+/// What `dsm pull` shows while it runs: notices (redacted) and, once downloading starts, the progress display.
+final class PullDisplay: @unchecked Sendable {
+    let quiet: Bool
+    let json: Bool
+    let redact: @Sendable (String) -> String
+    private var display: ProgressDisplay?
+
+    init(quiet: Bool, json: Bool, redact: @escaping @Sendable (String) -> String) {
+        self.quiet = quiet
+        self.json = json
+        self.redact = redact
+    }
+
+    func attach(to puller: Puller, target: PullTarget) {
+        guard !quiet else { return }
+        let redact = self.redact
+        puller.onNotice = { message in Console.error("pull: " + redact(message)) }
+        puller.onDownloadStart = { [self] engine, plan in
+            Console.error("pulling \(target.repo) at \(target.revision) as \(target.name): \(plan.files.count) files, \(ByteFormat.string(plan.totalBytes))")
+            let d = ProgressDisplay(engine: engine, totalBytes: plan.totalBytes, terminal: Console.stderrIsTerminal && !json)
+            display = d
+            d.start()
+        }
+    }
+
+    /// Runs `body`; the progress display is finished however it ends.
+    func whileShown<T>(_ body: () throws -> T) rethrows -> T {
+        defer { display?.finish() }
+        return try body()
+    }
 }

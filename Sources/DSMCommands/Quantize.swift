@@ -6,7 +6,6 @@ import DSMQuant
 import DSMStore
 import DSMRegistry
 import DSMSystem
-import DSMPull
 
 /// `dsm quantize`: GGUF or safetensors → a quantized GGUF with llama-quantize's mixes and bytes.
 struct Quantize: ParsableCommand {
@@ -58,73 +57,34 @@ struct Quantize: ParsableCommand {
     var fileType: QuantFileType { q4 ? .q4_K_M : (q8 ? .q8_0 : QuantFileType(name: typeName!)!) }
 
     func run() throws {
-        let store = global.store
-        let quantizer = Quantizer(fileType: fileType, threads: threads, allowRequantize: allowRequantize)
-        var cleanupRef: OutputCleanup?
-        do {
-            let input = try QuantizeInput.resolve(source, store: store)
-            // `dsm quantize X-bf16 --type BF16` would register X-bf16 again: the result would replace its own input
-            // (and name as its source a manifest that no longer exists).
-            if output == nil && !dryRun, case .gguf(_, let stored?, _, _) = input, try input.registeredName(fileType) == stored {
-                throw CommandFailure(message: "quantizing \(stored) to \(fileType.rawValue) would register the result as \(stored), "
-                    + "replacing the model it is made from; write it to a file with -o instead")
-            }
-            let started = Date()
-            // Trap signals before reading anything, so an interrupted run always exits 130 and leaves nothing.
-            let out = dryRun ? nil : try GGUFOutput(output: output, store: store, command: "quantize")
-            cleanupRef = out?.cleanup
-            var writing: FileLock?  // held until the version is recorded, so `dsm gc` leaves the new blob alone
-            defer { withExtendedLifetime(writing) {} }
-            let plan: QuantizePlan
-            var gguf: GGUFFile?
-            do {
-                switch input {
-                case .gguf(let path, _, _, _):
-                    gguf = try GGUFFile(path: path)
-                    plan = try quantizer.plan(gguf: gguf!)
-                case .checkpoint(let c):
-                    plan = try quantizer.plan(checkpoint: c.directory, resolve: c.resolve)
-                }
-            } catch let e as QuantizeError {
-                throw QuantizeError("\(input.label): \(e.description)")
-            }
-            guard let out else { return try report(plan, input: input) }
-            if out.intoStore { writing = try Registry(store: store).blobWriterLock() }
-            let display = global.quiet || global.json || !Console.stderrIsTerminal ? nil : QuantizeProgress(tensorCount: plan.tensors.count)
-            let bytes = try quantizer.write(plan, to: out.destination) { display?.update($0) }
-            cleanupRef?.disarm()
-            display?.finish()
-            withExtendedLifetime(gguf) {}
-            var registered: String?
-            let sha256 = out.intoStore || global.json ? try FileHasher.sha256(path: out.destination) : nil
-            if out.intoStore, let sha256 {
-                let name = try input.registeredName(fileType)
-                try out.register(sha256: sha256, bytes: bytes, as: name, store: store,
-                                 source: .init(endpoint: "dsm quantize", repo: input.label, revision: "file_type=\(fileType.rawValue)",
-                                               commit: try input.digest()))
-                registered = name.description
-            }
-            let seconds = Date().timeIntervalSince(started)
-            let bpw = Double(plan.bytesOut) * 8 / Double(max(1, plan.elements))
-            if global.json {
-                try Console.json(QuantizeReport(path: registered.map { _ in store.blobPath(sha256!) } ?? out.destination, name: registered,
-                                                fileType: fileType.rawValue, tensors: plan.tensors.count, bytesIn: plan.bytesIn,
-                                                bytes: bytes, bitsPerWeight: bpw, fallbacks: plan.fallbackCount, sha256: sha256 ?? "",
-                                                seconds: seconds, kernels: QuantKernels.selected, threads: threads))
-            } else if !global.quiet {
-                for e in plan.entries where e.fallback != nil { Console.error("note: \(e.name): \(e.fallback!)") }
-                Console.error("quantized \(input.label) to \(fileType.rawValue): \(plan.tensors.count) tensors, "
-                    + "\(ByteFormat.string(Int64(plan.bytesIn))) → \(ByteFormat.string(Int64(bytes))) "
-                    + String(format: "(%.2f bits per weight), %.1f s", bpw, seconds))
-                Console.out(registered ?? out.destination)
-            }
-        } catch let error as ValidationError {
-            cleanupRef?.removeAll()
-            throw error
-        } catch {
-            cleanupRef?.removeAll()
-            Console.error("error: \(error)")
-            throw ExitCode.failure
+        var job = QuantizeJob(source: source, quantizer: Quantizer(fileType: fileType, threads: threads, allowRequantize: allowRequantize),
+                              output: output, store: global.store)
+        if dryRun {
+            let (input, plan) = try job.plan()
+            return try report(plan, input: input)
+        }
+        job.hashOutput = global.json
+        let showProgress = !(global.quiet || global.json || !Console.stderrIsTerminal)
+        nonisolated(unsafe) var display: QuantizeProgress?
+        job.onPlan = { plan in
+            guard showProgress else { return nil }
+            let d = QuantizeProgress(tensorCount: plan.tensors.count)
+            display = d
+            return { d.update($0) }
+        }
+        let r = try job.run()
+        display?.finish()
+        let bpw = Double(r.plan.bytesOut) * 8 / Double(max(1, r.plan.elements))
+        if global.json {
+            try Console.json(QuantizeReport(path: r.path, name: r.registered?.description, fileType: fileType.rawValue, tensors: r.plan.tensors.count,
+                                            bytesIn: r.plan.bytesIn, bytes: r.bytes, bitsPerWeight: bpw, fallbacks: r.plan.fallbackCount,
+                                            sha256: r.sha256 ?? "", seconds: r.seconds, kernels: QuantKernels.selected, threads: threads))
+        } else if !global.quiet {
+            for e in r.plan.entries where e.fallback != nil { Console.error("note: \(e.name): \(e.fallback!)") }
+            Console.error("quantized \(r.input.label) to \(fileType.rawValue): \(r.plan.tensors.count) tensors, "
+                + "\(ByteFormat.string(Int64(r.plan.bytesIn))) → \(ByteFormat.string(Int64(r.bytes))) "
+                + String(format: "(%.2f bits per weight), %.1f s", bpw, r.seconds))
+            Console.out(r.registered?.description ?? r.path)
         }
     }
 

@@ -27,6 +27,14 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("rate-limit"), help: "Requests per minute per key (per gateway without keys).") var rateLimit: Int?
     @Option(help: "Requests a key may send at once above its rate (default: the rate).") var burst: Int?
     @Option(name: .customLong("max-body-bytes"), help: "Largest request body accepted (default 8 MiB).") var maxBodyBytes = 8 << 20
+    @Option(name: .customLong("idle-timeout"), help: "Close a connection that sends no complete request for this many seconds (default 60).")
+    var idleTimeout: Double = 60
+    @Option(name: .customLong("body-timeout"), help: "Seconds to receive a request body once its head arrived (default 60).") var bodyTimeout: Double = 60
+    @Option(name: .customLong("max-connections"), help: "Open connections accepted at once; more wait (default 1024).") var maxConnections = 1024
+    @Option(name: .customLong("max-connections-per-client"), help: "Open connections from one client address; more are closed (default 128).")
+    var maxConnectionsPerClient = 128
+    @Option(name: .customLong("unauthenticated-rate-limit"), help: "Requests without a valid key per minute per client address (default 60).")
+    var unauthenticatedRateLimit = 60
     @Option(name: .customLong("access-log"), help: "JSON-lines access log (default $DSM_HOME/serve/logs/access.jsonl; 'none' to disable).") var accessLog: String?
     @Flag(name: .customLong("log-prompts"), help: "Also log request bodies (prompts) in the access log.") var logPrompts = false
     @Option(name: [.customShort("c"), .customLong("ctx-size")], help: "Context size in tokens (default 4096).") var contextSize = 4096
@@ -36,6 +44,14 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("tensor-parallel-size"), help: "vLLM: GPUs per node to split each layer over.") var tensorParallel = 1
     @Option(name: .customLong("pipeline-parallel-size"), help: "vLLM: nodes (pipeline stages); above 1 uses Ray.") var pipelineParallel = 1
     @Flag(help: "vLLM: run on an existing Ray cluster (multi-node).") var ray = false
+    @Flag(name: .customLong("trust-remote-code"), help: "vLLM: run Python code that comes with the checkpoint (off by default; only for checkpoints you trust).")
+    var trustRemoteCode = false
+    @Option(name: .customLong("first-byte-timeout"), help: "Seconds a runtime may take to start its answer (a non-streamed one: to finish it) before the request fails (default 600).")
+    var firstByteTimeout = 600.0
+    @Option(name: .customLong("liveness-interval"), help: "Seconds between health checks of a ready runtime (default 5).") var livenessInterval = 5.0
+    @Option(name: .customLong("liveness-timeout"), help: "Seconds a health check may take (default 5).") var livenessTimeout = 5.0
+    @Option(name: .customLong("liveness-failures"), help: "Failed health checks in a row after which a runtime is killed and restarted (default 3).")
+    var livenessFailures = 3
     @Option(name: .customLong("runtime-arg"), help: "Extra argument for the runtime (repeatable).") var runtimeArgs: [String] = []
     @Flag(name: .customLong("cloud-fallback"), help: "Send requests to DeepSeek's API when no local runtime of the name is ready.") var cloudFallback = false
     @Option(name: .customLong("cloud-canary"), help: "Percent of users sent to DeepSeek's API instead (0-100).") var cloudCanary = 0
@@ -47,22 +63,57 @@ struct Serve: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
+        let kind = try runtimeKind()
+        let keys = try apiKeys()
+        let registry = Registry(store: global.store)
+        let served = try chooseNames(registry, kind)
+        var fleet = try fleetOptions(kind)
+        // dsm fit's verdict: a warning when a model will not fit, and its GPU layers when serving one name on GPUs.
+        if kind != .vllm { try applyFitAdvice(&fleet, registry: registry, served: served) }
+        if printCommands { return try printPlans(registry, served, fleet) }
+        var gateway = try gatewayOptions()
+        gateway.keys = keys
+        if !["127.0.0.1", "localhost", "::1"].contains(host) && keys == nil {
+            Console.error("warning: the gateway listens on \(host) without API keys: anyone who can reach this address can use the models. Pass --api-key-file.")
+        }
+        let quiet = global.quiet
+        try Serve.runUntilStopped(registry: registry, names: served, fleet: fleet, gateway: gateway) { line in
+            if !quiet { Console.error("serve: " + line) }
+        }
+    }
+
+    /// The runtime named by `--runtime`, after checking the flags that need no model or file.
+    private func runtimeKind() throws -> RuntimeKind {
         guard let kind = RuntimeKind(rawValue: runtime == "llamacpp" || runtime == "llama-cpp" ? "llama.cpp" : runtime) else {
             throw CommandFailure(message: "unknown runtime '\(runtime)': use llama.cpp, vllm or ollama")
         }
         guard (0...100).contains(cloudCanary) else { throw CommandFailure(message: "--cloud-canary must be 0-100 (got \(cloudCanary))") }
         guard (1...65535).contains(port) else { throw CommandFailure(message: "--port must be 1-65535 (got \(port))") }
-        var gateway = GatewayOptions()
-        if let apiKeyFile {
-            guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
-                throw CommandFailure(message: "cannot read the API key file \(apiKeyFile)")
-            }
-            do { gateway.keys = try APIKeyRing(fileText: text, hash: { Digest.sha256($0) }) } catch {
-                throw CommandFailure(message: "\(apiKeyFile): \(error)")
-            }
+        if trustRemoteCode && kind != .vllm {
+            throw CommandFailure(message: "--trust-remote-code is a vLLM option (checkpoints with their own Python code); \(kind.rawValue) runs no code from the model: drop the flag")
         }
-        let registry = Registry(store: global.store)
-        let served = try chooseNames(registry, kind)
+        if let problem = liveness.problem { throw CommandFailure(message: problem) }
+        guard firstByteTimeout > 0 else { throw CommandFailure(message: "--first-byte-timeout must be above 0 seconds (got \(firstByteTimeout))") }
+        return kind
+    }
+
+    private var liveness: LivenessPolicy {
+        LivenessPolicy(interval: livenessInterval, timeout: livenessTimeout, failures: livenessFailures)
+    }
+
+    /// The API keys of `--api-key-file`, nil without it.
+    private func apiKeys() throws -> APIKeyRing? {
+        guard let apiKeyFile else { return nil }
+        guard let text = try? String(contentsOfFile: apiKeyFile, encoding: .utf8) else {
+            throw CommandFailure(message: "cannot read the API key file \(apiKeyFile)")
+        }
+        do { return try APIKeyRing(fileText: text, hash: { Digest.sha256($0) }) } catch {
+            throw CommandFailure(message: "\(apiKeyFile): \(error)")
+        }
+    }
+
+    /// How runtimes are started, checked and restarted.
+    private func fleetOptions(_ kind: RuntimeKind) throws -> Fleet.Options {
         var fleet = Fleet.Options()
         fleet.kind = kind
         fleet.executable = try RuntimeLocator.find(kind, explicit: runtimePath, environment: global.environment, printing: printCommands)
@@ -73,25 +124,45 @@ struct Serve: ParsableCommand {
         fleet.settings.tensorParallel = tensorParallel
         fleet.settings.pipelineParallel = pipelineParallel
         fleet.settings.rayCluster = ray
+        fleet.settings.trustRemoteCode = trustRemoteCode
+        fleet.liveness = liveness
+        fleet.firstByteTimeout = firstByteTimeout
         fleet.settings.extraArguments = runtimeArgs
-        // dsm fit's verdict: a warning when a model will not fit, and its GPU layers when serving one name on GPUs.
-        if kind != .vllm {
-            let machine = MachineProbe.detect(diskPath: global.store.root, environment: global.environment)
-            for name in served {
-                guard let v = try registry.lookup(name, nil),
-                      let g = v.manifest.firstGGUF else { continue }
-                let advice = FitAdvice.serving(ggufPath: global.store.blobPath(g.sha256), label: name.description, context: contextSize, machine: machine)
-                if let w = advice.warning, !global.quiet { Console.error("warning: " + w) }
-                if gpuLayers == nil, served.count == 1, let n = advice.gpuLayers { fleet.settings.gpuLayers = n }
-            }
-        }
-        if printCommands { return try printPlans(registry, served, fleet) }
+        return fleet
+    }
 
+    /// Warns about each served GGUF that will not fit this machine, and takes fit's GPU layers for a single model.
+    private func applyFitAdvice(_ fleet: inout Fleet.Options, registry: Registry, served: [ModelName]) throws {
+        let machine = MachineProbe.detect(diskPath: global.store.root, environment: global.environment)
+        for name in served {
+            guard let v = try registry.lookup(name, nil), let g = v.manifest.firstGGUF else { continue }
+            let advice = FitAdvice.serving(ggufPath: global.store.blobPath(g.sha256), label: name.description, context: contextSize, machine: machine)
+            if let w = advice.warning, !global.quiet { Console.error("warning: " + w) }
+            if gpuLayers == nil, served.count == 1, let n = advice.gpuLayers { fleet.settings.gpuLayers = n }
+        }
+    }
+
+    /// The gateway's listener, limits, logs and cloud route (API keys are added by the caller).
+    private func gatewayOptions() throws -> GatewayOptions {
+        var gateway = GatewayOptions()
         gateway.host = host
         gateway.port = port
         gateway.rateLimit = rateLimit
         gateway.burst = burst
         gateway.maxBodyBytes = maxBodyBytes
+        for (flag, value) in [("--idle-timeout", idleTimeout), ("--body-timeout", bodyTimeout)]
+        where !(value > 0 && value <= 86_400) {
+            throw CommandFailure(message: "\(flag) must be between 0 and 86400 seconds (got \(value))")
+        }
+        for (flag, value) in [("--max-connections", maxConnections), ("--max-connections-per-client", maxConnectionsPerClient),
+                              ("--unauthenticated-rate-limit", unauthenticatedRateLimit)] where value < 1 {
+            throw CommandFailure(message: "\(flag) must be at least 1 (got \(value))")
+        }
+        gateway.idleTimeout = idleTimeout
+        gateway.bodyTimeout = bodyTimeout
+        gateway.maxConnections = maxConnections
+        gateway.maxConnectionsPerClient = maxConnectionsPerClient
+        gateway.unauthenticatedPerMinute = unauthenticatedRateLimit
         gateway.logPrompts = logPrompts
         gateway.autoRollbackErrorRate = autoRollback
         gateway.autoRollbackWindow = max(1, autoRollbackWindow)
@@ -110,18 +181,18 @@ struct Serve: ParsableCommand {
             cloud.canaryWeight = cloudCanary
             gateway.cloud = cloud
         }
-        if !["127.0.0.1", "localhost", "::1"].contains(host) && gateway.keys == nil {
-            Console.error("warning: the gateway listens on \(host) without API keys: anyone who can reach this address can use the models. Pass --api-key-file.")
-        }
-        let quiet = global.quiet
-        let log: @Sendable (String) -> Void = { line in if !quiet { Console.error("serve: " + line) } }
+        return gateway
+    }
+
+    /// Runs the gateway and its runtimes until SIGINT/SIGTERM (the server's own shutdown), on the event loops.
+    private static func runUntilStopped(registry: Registry, names: [ModelName], fleet: Fleet.Options, gateway: GatewayOptions,
+                                        log: @escaping @Sendable (String) -> Void) throws {
         Server.adoptEventLoopsForConcurrency()
         let done = DispatchSemaphore(value: 0)
         final class Outcome: @unchecked Sendable { var error: (any Error)? }
         let outcome = Outcome()
-        let (names, fleetOptions, gatewayOptions) = (served, fleet, gateway)
         Task {
-            do { try await Server.run(registry: registry, names: names, fleetOptions: fleetOptions, gatewayOptions: gatewayOptions, log: log) } catch {
+            do { try await Server.run(registry: registry, names: names, fleetOptions: fleet, gatewayOptions: gateway, log: log) } catch {
                 outcome.error = error
             }
             done.signal()
@@ -145,7 +216,7 @@ struct Serve: ParsableCommand {
         let wantsGGUF = kind != .vllm
         let all = registry.names().filter { n in
             guard let v = try? registry.lookup(n, nil) else { return false }
-            return (v.manifest.kind == "gguf") == wantsGGUF
+            return (v.manifest.kind == .gguf) == wantsGGUF
         }
         guard !all.isEmpty else {
             throw CommandFailure(message: "nothing to serve with \(kind.rawValue): no stored name has a stable "

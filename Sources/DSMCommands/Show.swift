@@ -1,7 +1,7 @@
 import ArgumentParser
 import DSMStore
-import DSMPull
 import DSMRegistry
+import DSMSystem
 
 /// `dsm show NAME`: one model's source and files.
 struct Show: ParsableCommand {
@@ -45,55 +45,65 @@ struct Show: ParsableCommand {
     }
 
     func run() throws {
-        let store = global.store
         let (parsed, selector) = try RegistryCommandSupport.parse(name)
-        let registry = Registry(store: store)
-        let state = try registry.state(of: parsed)
+        let registry = Registry(store: global.store)
         let found: ResolvedVersion?
         do { found = try registry.lookup(parsed, selector) } catch let e as ReleaseError { throw CommandFailure(message: e.description) }
         guard let found else {
-            throw CommandFailure(message: "no model named \(parsed) in \(store.root); `dsm list` shows what is there")
+            throw CommandFailure(message: "no model named \(parsed) in \(global.store.root); `dsm list` shows what is there")
         }
-        let (m, digest, number) = (found.manifest, found.digest, found.number)
-        let versions = state?.versions.map { VersionInfo(version: $0.number, manifest: $0.manifest, createdAt: $0.createdAt,
-                                                         channels: state!.references(to: $0.number)) }
-            ?? [VersionInfo(version: 1, manifest: digest, createdAt: m.createdAt, channels: ["stable"])]
-        let out = Output(name: m.name, kind: m.kind, manifest: digest, source: m.source, createdAt: m.createdAt, tool: m.tool,
-                         size: m.totalSize, files: m.files.map {
-                             .init(path: $0.path, size: $0.size, sha256: $0.sha256, blob: store.blobPath($0.sha256), lfs: $0.lfs)
-                         }, version: number, versions: versions, routing: state?.routing ?? Routing(stable: 1, canary: nil, weight: 0),
-                         tags: state?.tags ?? [:])
-        if global.json {
-            try Console.json(out)
-            return
-        }
-        if m.kind == "gguf" {
-            Console.out("""
-            name:     \(out.name)
-            kind:     GGUF, \(["dsm quantize": "quantized", "dsm create": "registered"][m.source.endpoint] ?? "converted") from \(m.source.repo) (\(m.source.commit.count == 64 ? "sha256:" : "")\(m.source.commit)), \(m.source.revision)
-            manifest: sha256:\(digest)
-            created:  \(m.createdAt) by \(m.tool)
-            size:     \(ByteFormat.string(out.size))
+        let out = Output(found, state: try registry.state(of: parsed), store: global.store)
+        if global.json { return try Console.json(out) }
+        Console.out(out.text(found.manifest))
+    }
+}
 
-            """)
+extension Show.Output {
+    /// What `show` reports of `found`, with every version of its name from `state`.
+    init(_ found: ResolvedVersion, state: ReleaseState?, store: Store) {
+        let (m, digest) = (found.manifest, found.digest)
+        let versions = state?.versions.map { Show.VersionInfo(version: $0.number, manifest: $0.manifest, createdAt: $0.createdAt,
+                                                              channels: state!.references(to: $0.number)) }
+            ?? [Show.VersionInfo(version: 1, manifest: digest, createdAt: m.createdAt, channels: ["stable"])]
+        self.init(name: m.name, kind: m.kind.rawValue, manifest: digest, source: m.source, createdAt: m.createdAt, tool: m.tool,
+                  size: m.totalSize, files: m.files.map {
+                      .init(path: $0.path, size: $0.size, sha256: $0.sha256, blob: store.blobPath($0.sha256), lfs: $0.lfs)
+                  }, version: found.number, versions: versions, routing: state?.routing ?? Routing(stable: 1, canary: nil, weight: 0),
+                  tags: state?.tags ?? [:])
+    }
+
+    /// The text form. Everything in it comes from a manifest, which may come from a bundle made elsewhere: printed
+    /// through TerminalText.escaped (tables escape every cell), so no control character reaches the terminal.
+    func text(_ m: Manifest) -> String {
+        let e = TerminalText.escaped
+        let head: String
+        if m.kind == .gguf {
+            head = """
+            name:     \(e(name))
+            kind:     GGUF, \(m.provenance.verb) from \(e(m.source.repo)) (\(m.source.commit.count == 64 ? "sha256:" : "")\(e(m.source.commit))), \(e(m.source.revision))
+            manifest: sha256:\(manifest)
+            created:  \(e(m.createdAt)) by \(e(m.tool))
+            size:     \(ByteFormat.string(size))
+
+            """
         } else {
-            Console.out("""
-            name:     \(out.name)
-            source:   \(m.source.repo) @ \(m.source.revision) (commit \(m.source.commit))
-            endpoint: \(m.source.endpoint)
-            manifest: sha256:\(digest)
-            pulled:   \(m.createdAt) by \(m.tool)
-            size:     \(ByteFormat.string(out.size)) in \(out.files.count) files
+            head = """
+            name:     \(e(name))
+            source:   \(e(m.source.repo)) @ \(e(m.source.revision)) (commit \(e(m.source.commit)))
+            endpoint: \(e(m.source.endpoint))
+            manifest: sha256:\(manifest)
+            pulled:   \(e(m.createdAt)) by \(e(m.tool))
+            size:     \(ByteFormat.string(size)) in \(files.count) files
 
-            """)
+            """
         }
-        Console.out(Table.render(header: ["PATH", "SIZE", "SHA256", "BLOB"], rows: out.files.map {
+        let fileTable = Table.render(header: ["PATH", "SIZE", "SHA256", "BLOB"], rows: files.map {
             [$0.path, ByteFormat.string($0.size), $0.sha256, $0.blob]
-        }))
-        Console.out("")
-        Console.out(Table.render(header: ["VERSION", "MANIFEST", "CREATED", "CHANNELS"], rows: versions.map {
-            [($0.version == number ? "*v" : "v") + "\($0.version)", "sha256:" + $0.manifest.prefix(12), $0.createdAt,
-             $0.channels.map { $0 == "canary" ? "canary (\(out.routing?.weight ?? 0)%)" : $0 }.joined(separator: ", ")]
-        }))
+        })
+        let versionTable = Table.render(header: ["VERSION", "MANIFEST", "CREATED", "CHANNELS"], rows: versions.map {
+            [($0.version == version ? "*v" : "v") + "\($0.version)", "sha256:" + $0.manifest.prefix(12), $0.createdAt,
+             $0.channels.map { $0 == "canary" ? "canary (\(routing?.weight ?? 0)%)" : $0 }.joined(separator: ", ")]
+        })
+        return head + "\n" + fileTable + "\n\n" + versionTable
     }
 }

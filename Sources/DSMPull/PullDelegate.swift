@@ -3,11 +3,14 @@ import Synchronization
 import DSMSystem
 import DSMStore
 import DSMTransfer
+import DSMArtifacts
 
 /// Connects the download engine to the store and the Hub: per-content locks (so two processes never
 /// download the same blob twice), the `HEAD`/redirect resolution, and the final move into the store.
 final class PullDelegate: DownloadDelegate, @unchecked Sendable {
-    unowned let puller: Puller
+    let ingest: Ingest
+    let present: StoredFiles
+    let onNotice: (@Sendable (String) -> Void)?
     let hub: HubClient
     let repo: RepoID
     let commit: String
@@ -15,8 +18,10 @@ final class PullDelegate: DownloadDelegate, @unchecked Sendable {
     /// Items we already said we are waiting for.
     let noticed = Mutex<Set<String>>([])
 
-    init(puller: Puller, hub: HubClient, repo: RepoID, commit: String, files: [String: PullPlan.File]) {
-        self.puller = puller
+    init(ingest: Ingest, present: StoredFiles, notice: (@Sendable (String) -> Void)?, hub: HubClient, repo: RepoID, commit: String, files: [String: PullPlan.File]) {
+        self.ingest = ingest
+        self.present = present
+        self.onNotice = notice
         self.hub = hub
         self.repo = repo
         self.commit = commit
@@ -25,14 +30,14 @@ final class PullDelegate: DownloadDelegate, @unchecked Sendable {
 
     func prepare(_ item: DownloadItem) throws -> Preparation {
         guard item.resumable else { return .start(token: nil) }
-        guard let lock = try FileLock.tryAcquire(puller.store.lockPath(item.expected.key)) else {
+        guard let lock = try FileLock.tryAcquire(ingest.store.lockPath(item.expected.key)) else {
             if noticed.withLock({ $0.insert(item.name).inserted }) {
                 notice("\(item.name): another dsm process is downloading this file; waiting for it")
             }
             return .busy
         }
         // Another process may have finished it while we waited for the lock.
-        if let file = files[item.name], let sha = puller.storedDigest(file) { return .alreadyStored(sha256: sha) }
+        if let file = files[item.name], let sha = present.digest(of: file) { return .alreadyStored(sha256: sha) }
         return .start(token: lock)
     }
 
@@ -51,10 +56,10 @@ final class PullDelegate: DownloadDelegate, @unchecked Sendable {
     }
 
     func commit(_ item: DownloadItem, partialPath: String, sha256: String) throws {
-        try puller.store.adoptBlob(from: partialPath, sha256: sha256)
+        try ingest.adopt(partialPath, sha256: sha256)
     }
 
     func notice(_ message: String) {
-        puller.onNotice?(message)
+        onNotice?(message)
     }
 }

@@ -1,4 +1,5 @@
 import DSMHub
+import DSMStore
 import DSMSystem
 import DSMTransfer
 
@@ -52,21 +53,5 @@ public struct PullPlan: Sendable {
     /// the file system also needs room for metadata and the manifests.
     public static func requiredFreeBytes(toDownload: Int64) -> Int64 {
         toDownload == 0 ? 0 : toDownload + max(16 << 20, toDownload / 100)
-    }
-}
-
-/// Human-readable byte counts (binary units), e.g. `1.5 GiB`.
-public enum ByteFormat {
-    public static func string(_ bytes: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"]
-        var value = Double(bytes)
-        var unit = 0
-        while value >= 1024 && unit < units.count - 1 {
-            value /= 1024
-            unit += 1
-        }
-        if unit == 0 { return "\(bytes) B" }
-        let rounded = (value * 10).rounded() / 10
-        return "\(rounded) \(units[unit])"
     }
 }

@@ -3,6 +3,7 @@ import DSMHub
 import DSMSystem
 import DSMStore
 import DSMRegistry
+import DSMArtifacts
 import DSMTransfer
 import DSMCatalog
 
@@ -13,8 +14,6 @@ public final class Puller: @unchecked Sendable {
     public let options: PullOptions
     public let store: Store
     public let cancel: CancellationFlag
-    /// Small files already stored, by git blob id (from the manifests).
-    private(set) var gitIndex: [String: String] = [:]
     /// Called with the engine once downloading starts (for the progress display).
     public var onDownloadStart: (@Sendable (DownloadEngine, PullPlan) -> Void)?
     /// Called with messages worth showing (retries, waits, discarded data).
@@ -28,12 +27,10 @@ public final class Puller: @unchecked Sendable {
 
     public func pull(_ target: PullTarget) throws -> PullResult {
         let started = Date()
-        try store.prepare()
-        // Held until the version is recorded, so `dsm gc` never removes a blob this pull has stored but not yet listed.
-        let writing = try Registry(store: store).blobWriterLock()
-        defer { withExtendedLifetime(writing) {} }
-        store.removeAbandonedFiles()
-        gitIndex = store.gitBlobIndex()
+        // One store write (gc lock held until the version is recorded, working files swept), committed at the end.
+        let ingest = try Ingest(store: store, sweep: true)
+        defer { ingest.end() }
+        let present = StoredFiles(store: store, gitIndex: store.gitBlobIndex())
         let policy = RetryPolicy(maxAttempts: options.retries)
         let http = HTTPClient(proxies: options.proxies, policy: policy, userAgent: Puller.userAgent(options.toolVersion), cancel: cancel)
         let hub = HubClient(endpoint: options.endpoint, http: http, token: options.token)
@@ -48,7 +45,7 @@ public final class Puller: @unchecked Sendable {
         var downloadFor: [String: String] = [:]  // content key -> the path whose download provides it
         for file in plan.files {
             byName[file.path] = file
-            if let sha = storedDigest(file) {
+            if let sha = present.digest(of: file) {
                 stored[file.path] = sha
             } else if file.size == 0 {
                 stored[file.path] = try store.putBlob([])
@@ -59,18 +56,18 @@ public final class Puller: @unchecked Sendable {
                 // Small files are cheap to fetch again: they skip the cross-process lock and durable progress,
                 // and their partial file is private to this run (pid plus a random part).
                 let key = file.size < Puller.smallFileBytes
-                    ? "\(file.expectation.key)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))" : file.expectation.key
+                    ? TemporaryName.unique(file.expectation.key) : file.expectation.key
                 items.append(DownloadItem(name: file.path, size: file.size, expected: file.expectation,
                                           partialPath: store.partialPath(key: key), resumable: file.size >= Puller.smallFileBytes))
             }
         }
         try checkDiskSpace(items)
-        let registry = Registry(store: store)
-        if try registry.state(of: target.name) == nil, try store.manifest(for: target.name) == nil, let other = registry.caseVariant(of: target.name) {
+        let registry = ingest.registry
+        if try registry.state(of: target.name) == nil, let other = registry.caseVariant(of: target.name) {
             throw PullError("\(target.name) differs only in case from the stored name \(other); pull it as \(other)")
         }
 
-        let delegate = PullDelegate(puller: self, hub: hub, repo: target.repo, commit: commit, files: byName)
+        let delegate = PullDelegate(ingest: ingest, present: present, notice: onNotice, hub: hub, repo: target.repo, commit: commit, files: byName)
         var engineOptions = DownloadEngine.Options()
         engineOptions.connections = options.connections
         engineOptions.stallSeconds = options.stallSeconds
@@ -98,9 +95,11 @@ public final class Puller: @unchecked Sendable {
             }
             return Manifest.File(path: file.path, size: file.size, sha256: sha, gitOid: file.isLFS ? nil : file.gitOid, lfs: file.isLFS)
         }
-        try store.syncBlobs()
-        let source = Manifest.Source(endpoint: options.endpoint.base, repo: target.repo.description, revision: target.revision, commit: commit)
-        let (digest, version, stable) = try writeManifest(name: target.name, source: source, files: files)
+        let provenance = Provenance.pulled(endpoint: options.endpoint.base, repo: target.repo.description, revision: target.revision, commit: commit)
+        // An unchanged revision (same commit, same files) is the version it already was, so re-pulling changes
+        // nothing; a new upstream commit becomes a new version (the first version of a name is stable at once).
+        let committed = try ingest.commit(target.name, kind: .checkpoint, provenance: provenance, files: files, tool: "dsm \(options.toolVersion)")
+        let (digest, version, stable) = (committed.version.manifest, committed.version.number, committed.stable)
         var result = PullResult(name: target.name.description, repo: target.repo.description, revision: target.revision, commit: commit,
                           endpoint: options.endpoint.base, manifest: digest,
                           files: files.map { .init(path: $0.path, size: $0.size, sha256: $0.sha256, blob: store.blobPath($0.sha256)) },
@@ -109,24 +108,6 @@ public final class Puller: @unchecked Sendable {
         result.version = version
         result.stable = stable
         return result
-    }
-
-    /// Records the pull as a registry version of `name`. An unchanged revision (same commit, same files) is the
-    /// version it already was, so re-pulling changes nothing; a new upstream commit becomes a new version, which
-    /// the user releases (the first version of a name is stable at once).
-    private func writeManifest(name: ModelName, source: Manifest.Source, files: [Manifest.File]) throws -> (String, Int, Int?) {
-        let registry = Registry(store: store)
-        let manifest = Manifest(name: name.description, source: source, files: files,
-                                createdAt: ISO8601DateFormatter().string(from: Date()), tool: "dsm \(options.toolVersion)")
-        let (version, _) = try registry.publish(manifest, as: name)
-        return (version.manifest, version.number, try registry.state(of: name)?.stable)
-    }
-
-    func storedDigest(_ file: PullPlan.File) -> String? {
-        switch file.expectation {
-        case .sha256(let sha): return store.hasBlob(sha, size: file.size) ? sha : nil
-        case .gitBlob(let oid): return gitIndex[oid].flatMap { store.hasBlob($0, size: file.size) ? $0 : nil }
-        }
     }
 
     private func checkDiskSpace(_ items: [DownloadItem]) throws {

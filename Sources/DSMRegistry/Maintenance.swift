@@ -8,13 +8,16 @@ extension Registry {
     /// their version is recorded; `gc` takes it exclusively, so it never deletes a blob that is about to be used.
     public func blobWriterLock() throws -> FileLock { try FileLock.acquire(store.lockPath("gc"), shared: true) }
 
-    /// Every blob some version of some name (or a stable view) references.
+    /// Every blob some version of some name references, and, so that nothing is lost, every blob a view left by
+    /// an older dsm references (`namesFromOlderStores`).
     public func referencedBlobs() throws -> Set<String> {
         var used = Set<String>()
         for name in names() {
             if let state = try state(of: name) {
                 for v in state.versions { used.formUnion(try manifest(of: v, in: name).files.map(\.sha256)) }
             }
+        }
+        for name in namesFromOlderStores() {
             if let (m, _) = try store.manifest(for: name) { used.formUnion(m.files.map(\.sha256)) }
         }
         return used
@@ -38,7 +41,7 @@ extension Registry {
         defer { withExtendedLifetime(lock) {} }
         var out = Collection()
         let used = try referencedBlobs()
-        for entry in FileSystem.list(store.blobsDirectory) where entry.hasPrefix("sha256-") && !entry.contains(".tmp-") {
+        for entry in FileSystem.list(store.blobsDirectory) where entry.hasPrefix("sha256-") && !TemporaryName.isTemporary(entry) {
             let sha = String(entry.dropFirst(7))
             guard !used.contains(sha) else { continue }
             out.blobs.append(sha)
@@ -46,8 +49,8 @@ extension Registry {
             if !dryRun { FileSystem.remove(store.blobsDirectory + "/" + entry) }
         }
         // Under the exclusive gc lock no publish is between its manifest write and its commit, so the files of a name
-        // with no state are what a first publish killed before its commit left (a name with only a pre-registry
-        // view is skipped: its import by a release command does not take the gc lock).
+        // with no state are what a first publish killed before its commit left (a name with only an older dsm's
+        // view is left alone: dsm does not read it, but its files are the user's until they re-pull it).
         for name in folders() {
             let state = try state(of: name)
             if state == nil, try store.manifest(for: name) != nil { continue }
@@ -61,8 +64,8 @@ extension Registry {
             }
             if state == nil, !dryRun {
                 FileSystem.remove(historyPath(name))  // only uncommitted lines: there is no state they belong to
-                rmdir(dir)
-                rmdir(folder(name))  // stays if a temp file is left there; the age rule below removes that later
+                FileSystem.removeEmptyDirectory(dir)
+                FileSystem.removeEmptyDirectory(folder(name))  // stays if a temp file is left there; the age rule below removes that later
             }
         }
         let now = Date().timeIntervalSince1970
@@ -107,8 +110,6 @@ extension Registry {
                         problems.append(Problem(blob: "manifest sha256:\(v.manifest)", issue: "\(error)", usedBy: ["\(name)@v\(v.number)"]))
                     }
                 }
-            } else if let (m, _) = try store.manifest(for: name) {
-                manifests.append((name.description, m))
             }
             for (label, m) in manifests { for f in m.files { users[f.sha256, default: []].append("\(label) \(f.path)") } }
         }

@@ -42,11 +42,7 @@ public struct Registry: Sendable {
     public func state(of name: ModelName) throws -> ReleaseState? {
         let path = statePath(name)
         guard FileSystem.exists(path) else { return nil }
-        let state = try JSONDecoder().decode(ReleaseState.self, from: Data(try FileSystem.readAll(path)))
-        guard state.schema == ReleaseState.schema else {
-            throw RegistryError("\(path) has schema \(state.schema); this dsm reads schema \(ReleaseState.schema)")
-        }
-        return state
+        return try ReleaseState.decode(try FileSystem.readAll(path), path: path)
     }
 
     /// The manifest of a version of `name`, read from its immutable file and checked against its digest.
@@ -69,15 +65,17 @@ public struct Registry: Sendable {
     public static func contentKey(_ manifest: Manifest) -> String { contentKey(kind: manifest.kind, files: manifest.files) }
 
     /// The content key of `kind` and `files` (see `contentKey(_:)`).
-    public static func contentKey(kind: String, files: [Manifest.File]) -> String {
+    public static func contentKey(kind: Manifest.Kind, files: [Manifest.File]) -> String {
         let lines = files.sorted { $0.path < $1.path }.map { "\($0.path)\u{0}\($0.size)\u{0}\($0.sha256)" }
-        return Digest.sha256Hex(Array(([kind] + lines).joined(separator: "\n").utf8))
+        return Digest.sha256Hex(Array(([kind.rawValue] + lines).joined(separator: "\n").utf8))
     }
 
     /// Records `manifest` as a version of `name` (pull, convert, quantize, create). Returns the version and whether
     /// it is new; an artifact equal to an existing version adds nothing.
     @discardableResult
     public func publish(_ manifest: Manifest, as name: ModelName, command: String = Registry.commandLine) throws -> (VersionRecord, isNew: Bool) {
+        // What is written must decode again: the same file rule as every manifest read (Manifest.problem(with:)).
+        if let problem = Manifest.problem(with: manifest.files) { throw RegistryError("the manifest of \(name) \(problem)") }
         if try state(of: name) == nil, try store.manifest(for: name) == nil, let other = caseVariant(of: name) {
             // As Ollama does: names that differ only in case would be one name on a case-insensitive disk and are
             // easily confused by people, so a new name may not shadow an existing one.
@@ -108,20 +106,33 @@ public struct Registry: Sendable {
     @discardableResult
     public func change(_ name: ModelName, command line: String = Registry.commandLine,
                        _ make: (ReleaseState) throws(ReleaseError) -> ReleaseCommand) throws -> (ReleaseState, ReleaseState) {
+        try change(name, command: line, all: { state throws(ReleaseError) in [try make(state)] })
+    }
+
+    /// Applies the commands `make` returns for the locked, current state all together or not at all: the final state
+    /// is computed first (`ReleaseState.applying`, pure); only if every command was accepted are their history
+    /// entries appended (one per command that changed something) and the state written, once. Returns the states
+    /// before and after; a refused command throws `ReleaseError` and writes nothing.
+    @discardableResult
+    public func change(_ name: ModelName, command line: String = Registry.commandLine,
+                       all make: (ReleaseState) throws(ReleaseError) -> [ReleaseCommand]) throws -> (ReleaseState, ReleaseState) {
         try store.prepare()
         try FileSystem.createDirectory(folder(name))
         let lock = try FileLock.acquire(lockPath(name))
         defer { withExtendedLifetime(lock) {} }
-        let before = try loadOrImport(name)
+        let before = try state(of: name) ?? ReleaseState(name: name.description)
         // A crash after the last commit and before its view update left the view stale: bring it up to date first.
         if before.revision > 0 { try syncView(name, before) }
-        let command = try make(before)
-        var after = try before.apply(command)
-        guard after != before else { return (before, before) }
-        after.revision = before.revision + 1
-        try appendHistory(name, HistoryEntry(sequence: after.revision, time: Registry.now(), user: Registry.user, command: line,
-                                             verb: command.verb, version: Registry.version(of: command, in: after, before: before),
-                                             before: before.summary, after: after.summary))
+        let steps = try before.applying(try make(before))
+        guard var after = steps.last?.after else { return (before, before) }
+        // History lines above the state's revision do not count until the state is written, so a crash anywhere in
+        // here leaves the old state and its history.
+        for (i, step) in steps.enumerated() {
+            try appendHistory(name, HistoryEntry(sequence: before.revision + i + 1, time: Registry.now(), user: Registry.user, command: line,
+                                                 verb: step.command.verb, version: Registry.version(of: step.command, in: step.after, before: step.before),
+                                                 before: step.before.summary, after: step.after.summary))
+        }
+        after.revision = before.revision + steps.count
         try FileSystem.writeAtomically(Array(try Registry.encoder.encode(after)), to: statePath(name))
         // The first commit of a name made its folders: make their entries durable up to the store root.
         if before.revision == 0 { try syncParents(of: folder(name)) }
@@ -136,9 +147,23 @@ public struct Registry: Sendable {
         return try Registry.parseHistory(FileSystem.readAll(historyPath(name))).filter { $0.sequence <= revision }
     }
 
-    /// Every name the registry or the store knows.
+    /// Every name with a committed state, sorted. The registry is the only record of what a name means: the
+    /// stable views in `manifests/` are written for people and other tools, never read back.
     public func names() -> [ModelName] {
-        Set(store.names()).union(folders().filter { FileSystem.exists(statePath($0)) }).sorted()
+        folders().filter { FileSystem.exists(statePath($0)) }.sorted()
+    }
+
+    /// Names that have a stable view in `manifests/` but no registry state: stored by a dsm from before the
+    /// registry. dsm no longer reads them (see `olderStoreMessage`).
+    public func namesFromOlderStores() -> [ModelName] {
+        let known = Set(names())
+        return store.names().filter { !known.contains($0) }
+    }
+
+    /// What to tell a user whose `name` was stored by a dsm from before the registry.
+    public static func olderStoreMessage(_ name: ModelName) -> String {
+        "\(name) was stored by an older dsm (before versions existed) and is not read any more: pull it again (`dsm pull`) "
+            + "or register its files with `dsm create \(name) --from PATH`; `dsm gc` then removes what is left"
     }
 
     /// A stored name equal to `name` when case is ignored, but spelled differently.
@@ -166,25 +191,6 @@ public struct Registry: Sendable {
         e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return e
     }()
-
-    /// The committed state, or a new one; a stable view written before the registry existed becomes v1.
-    public func loadOrImport(_ name: ModelName) throws -> ReleaseState {
-        if let s = try state(of: name) { return s }
-        var s = ReleaseState(name: name.description)
-        if let (m, _) = try store.manifest(for: name) {
-            try FileSystem.createDirectory(folder(name) + "/versions")
-            let digest = try putVersionManifest(try m.encoded(), for: name)
-            s = try s.apply(.addVersion(manifest: digest, contentKey: Registry.contentKey(m), createdAt: m.createdAt))
-        }
-        return s
-    }
-
-    /// The committed state of `name`, or, for a name stored before the registry existed, its import as v1; nil when
-    /// the name is not stored at all.
-    public func stateOrImportIfStored(_ name: ModelName) throws -> ReleaseState? {
-        if let s = try state(of: name) { return s }
-        return try store.manifest(for: name) == nil ? nil : try loadOrImport(name)
-    }
 
     /// Fsyncs every directory from `path`'s parent up to the store root, so newly made folders survive a crash.
     func syncParents(of path: String) throws {
@@ -225,7 +231,8 @@ public struct Registry: Sendable {
         try FileSystem.appendDurably(line, to: path)
     }
 
-    static func parseHistory(_ bytes: [UInt8]) throws -> [HistoryEntry] {
+    /// The entries of a `history.jsonl` file; lines that do not decode (a torn last line) are skipped.
+    public static func parseHistory(_ bytes: [UInt8]) throws -> [HistoryEntry] {
         bytes.split(separator: UInt8(ascii: "\n")).compactMap { try? JSONDecoder().decode(HistoryEntry.self, from: Data($0)) }
     }
 
@@ -242,11 +249,7 @@ public struct Registry: Sendable {
 
     static func now() -> String { ISO8601DateFormatter().string(from: Date()) }
 
-    static var user: String {
-        if let u = ProcessInfo.processInfo.environment["USER"] ?? ProcessInfo.processInfo.environment["LOGNAME"] { return u }
-        if let pw = getpwuid(getuid()), let n = pw.pointee.pw_name { return String(cString: n) }
-        return "uid \(getuid())"
-    }
+    static var user: String { CurrentProcess.userName }
 
     /// The command that made a change, as typed (dsm never takes secrets as arguments).
     public static var commandLine: String {

@@ -110,6 +110,20 @@ extension ReleaseState {
         return s
     }
 
+    /// Applies `commands` in order, all or none: the steps that changed something (each command with the state before
+    /// and after it; the last `after` is the final state), or the first refusal, in which case nothing applies.
+    /// Commands that change nothing are left out, so they are not recorded.
+    public func applying(_ commands: [ReleaseCommand]) throws(ReleaseError) -> [(command: ReleaseCommand, before: ReleaseState, after: ReleaseState)] {
+        var steps: [(command: ReleaseCommand, before: ReleaseState, after: ReleaseState)] = []
+        var current = self
+        for command in commands {
+            let next = try current.apply(command)
+            if next != current { steps.append((command, current, next)) }
+            current = next
+        }
+        return steps
+    }
+
     /// Tags: 1–64 characters from letters, digits, `-`, `_`, `.`, starting with a letter; not a channel name and
     /// not `v<digits>` (which would read as a version).
     public static func isTagName(_ t: String) -> Bool {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One immutable version of a name: its number (v1, v2, …), the digest of its manifest (the manifest bytes are
 /// stored as a read-only blob, so the version can never change), and when it was made.
 public struct VersionRecord: Codable, Sendable, Equatable {
@@ -45,6 +47,19 @@ public struct ReleaseState: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case schema, name, versions, stable, canary, weight, tags, previousStables = "previous_stables", lastNumber = "last_number", revision
+    }
+
+    /// Decodes a committed `state.json` (read from `path`, which errors name) and checks its schema.
+    public static func decode(_ bytes: [UInt8], path: String) throws -> ReleaseState {
+        let state = try JSONDecoder().decode(ReleaseState.self, from: Data(bytes))
+        guard state.schema == ReleaseState.schema else {
+            throw RegistryError("\(path) has schema \(state.schema); this dsm reads schema \(ReleaseState.schema)")
+        }
+        // The next version is last_number + 1, which must not overflow (it trapped in `apply(.addVersion)`).
+        guard (0..<Int.max).contains(state.lastNumber) else {
+            throw RegistryError("\(path) has last_number \(state.lastNumber), outside 0...\(Int.max - 1); the state is corrupted (run `dsm verify`)")
+        }
+        return state
     }
 
     /// The next version number (numbers are never reused, even after `rm`).

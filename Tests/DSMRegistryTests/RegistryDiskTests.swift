@@ -19,7 +19,7 @@ import DSMSystem
     }
 
     static func manifest(_ name: String, commit: String, at time: String) -> Manifest {
-        Manifest(name: name, kind: "hf-snapshot", source: .init(endpoint: "https://hub", repo: "org/m", revision: "main", commit: commit),
+        Manifest(name: name, kind: .checkpoint, source: .init(endpoint: "https://hub", repo: "org/m", revision: "main", commit: commit),
                  files: [.init(path: "config.json", size: 2, sha256: Digest.sha256Hex(Array(commit.utf8)), gitOid: nil, lfs: false)],
                  createdAt: time, tool: "dsm test")
     }

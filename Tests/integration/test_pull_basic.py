@@ -16,6 +16,7 @@ REF = "hf.co/" + REPO
 NAME = REF + ":latest"
 
 
+@pytest.mark.release_smoke
 def test_clean_pull_multi_shard(run_dsm, hub, summary, dsm_home):
     expected = summary_files(summary, REPO)
     rc, out, err = run_dsm(["pull", REF, "--json"])

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
+import DSMSystem
 import DSMRegistry
-import DSMPull
 import DSMStore
 
 /// `dsm history NAME`: the append-only log of a name's versions and channel changes.

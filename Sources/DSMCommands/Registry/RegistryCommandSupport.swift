@@ -17,15 +17,12 @@ enum RegistryCommandSupport {
         }
     }
 
-    /// The state of `name`, importing a manifest from before the registry; fails when the name is unknown.
+    /// The committed state of `name`; fails when the name is unknown.
     static func state(_ name: ModelName, _ registry: Registry) throws -> ReleaseState {
         if let s = try registry.state(of: name) { return s }
-        guard try registry.store.manifest(for: name) != nil else {
-            throw CommandFailure(message: "\(name) is not in the store (\(registry.store.root)); "
-                + (registry.caseVariant(of: name).map { "did you mean \($0)? (names are case-sensitive)" } ?? "`dsm list` shows what is"))
-        }
-        try FileSystem.createDirectory(registry.store.root)
-        return try registry.loadOrImport(name)
+        if registry.namesFromOlderStores().contains(name) { throw CommandFailure(message: Registry.olderStoreMessage(name)) }
+        throw CommandFailure(message: "\(name) is not in the store (\(registry.store.root)); "
+            + (registry.caseVariant(of: name).map { "did you mean \($0)? (names are case-sensitive)" } ?? "`dsm list` shows what is"))
     }
 
     /// Applies `command` and prints what changed (or the refusal, exit 1, nothing changed).

@@ -84,6 +84,11 @@ public enum FileSystem {
         _ = unlink(path)
     }
 
+    /// Removes `path` if it is an empty directory; otherwise leaves it (no error).
+    public static func removeEmptyDirectory(_ path: String) {
+        _ = rmdir(path)
+    }
+
     /// Removes a directory tree; missing entries are ignored.
     public static func removeTree(_ path: String) {
         var st = stat()
@@ -101,7 +106,7 @@ public enum FileSystem {
     public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws(SystemError) {
         let dir = parent(of: path)
         try createDirectory(dir)
-        let tmp = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let tmp = TemporaryName.beside(path)
         do throws(SystemError) {
             let file = try RandomAccessFile(path: tmp, flags: O_WRONLY | O_CREAT | O_EXCL, mode: mode)
             var result: Result<Void, SystemError> = .success(())

@@ -1,12 +1,12 @@
-import Foundation
-import DSMTransfer
+import Dispatch
+import Glibc
 
 /// Runs `handler` on SIGINT or SIGTERM instead of dying at once, so a command can save progress or clean up
 /// (a second signal still takes the default action and ends the process).
-final class SignalTrap: @unchecked Sendable {
+public final class SignalTrap: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
 
-    init(_ handler: @escaping @Sendable () -> Void) {
+    public init(_ handler: @escaping @Sendable () -> Void) {
         for sig in [SIGINT, SIGTERM] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
@@ -21,15 +21,10 @@ final class SignalTrap: @unchecked Sendable {
 
     /// Stops trapping: from now on SIGINT and SIGTERM end the process as usual (for the part of a command whose
     /// every step is atomic, such as registering a finished file).
-    func disarm() {
+    public func disarm() {
         for s in sources { s.cancel() }
         sources = []
         signal(SIGINT, SIG_DFL)
         signal(SIGTERM, SIG_DFL)
-    }
-
-    /// Turns the signal into a cancellation: an interrupted pull checkpoints its progress and exits cleanly.
-    convenience init(cancel: CancellationFlag) {
-        self.init { cancel.cancel() }
     }
 }

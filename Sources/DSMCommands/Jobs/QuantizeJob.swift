@@ -1,0 +1,82 @@
+import Foundation
+import DSMArtifacts
+import DSMFormats
+import DSMQuant
+import DSMStore
+import DSMSystem
+
+/// `dsm quantize` as one call: resolve SOURCE, plan every tensor's type, and (unless a dry run) write the GGUF
+/// into a store write or to `-o` and register it. An error or a signal removes what was written.
+struct QuantizeJob {
+    var source: String?
+    /// The type, threads and requantize policy.
+    var quantizer: Quantizer
+    var output: String?
+    var store: Store
+
+    var fileType: QuantFileType { quantizer.fileType }
+    /// Whether the result's SHA-256 is wanted even when it is written to `-o` (`--json`).
+    var hashOutput = false
+    /// Called once the plan is known (to size a progress display); returns the per-tensor progress callback.
+    var onPlan: (QuantizePlan) -> (@Sendable (Quantizer.Progress) -> Void)? = { _ in nil }
+
+    struct Result {
+        let input: QuantizeInput
+        let plan: QuantizePlan
+        let bytes: Int
+        let registered: ModelName?
+        let sha256: String?
+        let path: String
+        let seconds: Double
+    }
+
+    /// The input and its plan, writing nothing (`--dry-run`).
+    func plan() throws -> (QuantizeInput, QuantizePlan) {
+        let input = try QuantizeInput.resolve(source, store: store)
+        return (input, try plan(input))
+    }
+
+    func run() throws -> Result {
+        let input = try QuantizeInput.resolve(source, store: store)
+        // `dsm quantize X-bf16 --type BF16` would register X-bf16 again: the result would replace its own input
+        // (and name as its source a manifest that no longer exists).
+        if output == nil, case .gguf(_, let stored?, _, _) = input, try input.registeredName(fileType) == stored {
+            throw CommandFailure(message: "quantizing \(stored) to \(fileType.rawValue) would register the result as \(stored), "
+                + "replacing the model it is made from; write it to a file with -o instead")
+        }
+        let started = Date()
+        // Trap signals before reading anything, so an interrupted run always exits 130 and leaves nothing.
+        let out = try GGUFOutput(output: output, store: store, command: "quantize")
+        do {
+            let plan = try plan(input)
+            try out.begin()  // held until the version is recorded, so `dsm gc` leaves the new blob alone
+            let bytes = try quantizer.write(plan, to: out.destination, progress: onPlan(plan))
+            out.cleanup.disarm()
+            let sha256 = out.intoStore || hashOutput ? try FileHasher.sha256(path: out.destination) : nil
+            var registered: ModelName?
+            if out.intoStore, let sha256 {
+                let name = try input.registeredName(fileType)
+                try out.register(sha256: sha256, bytes: bytes, as: name,
+                                 provenance: .quantized(from: input.label, fileType: fileType.rawValue, input: try input.digest()))
+                registered = name
+            }
+            return Result(input: input, plan: plan, bytes: bytes, registered: registered, sha256: sha256,
+                          path: registered != nil ? store.blobPath(sha256!) : out.destination, seconds: Date().timeIntervalSince(started))
+        } catch {
+            out.cleanup.removeAll()
+            throw error
+        }
+    }
+
+    /// Every tensor's type for `input`; a refusal names the input.
+    private func plan(_ input: QuantizeInput) throws -> QuantizePlan {
+        do {
+            switch input {
+            case .gguf(let path, _, _, _): return try quantizer.plan(gguf: try GGUFFile(path: path))
+            case .checkpoint(let c): return try quantizer.plan(checkpoint: c.directory, resolve: c.resolve)
+            }
+        } catch let e as QuantizeError {
+            throw QuantizeError("\(input.label): \(e.description)")
+        }
+    }
+}
