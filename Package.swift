@@ -88,7 +88,7 @@ let package = Package(
         .target(name: "CProcess"),
         // `dsm serve`, pure parts: traffic split, API keys, rate limits, restart backoff, runtime command lines,
         // metrics text, OpenAI error bodies. No sockets, no processes.
-        .target(name: "DSMServeCore", dependencies: ["DSMStore", "DSMSystem"], swiftSettings: strict),
+        .target(name: "DSMServeCore", dependencies: ["DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
         // `dsm serve`, I/O: runtime processes, the fleet that starts/drains them by channel, the HTTP gateway.
         .target(name: "DSMServe", dependencies: [
             "DSMServeCore", "DSMRegistry", "DSMStore", "DSMSystem", "CProcess",
@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(name: "DSMArtifactsTests", dependencies: ["DSMArtifacts", "DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
         .testTarget(name: "DSMBundleTests", dependencies: ["DSMBundle", "DSMSystem"], swiftSettings: strict),
         .testTarget(name: "DSMFitTests", dependencies: ["DSMFit"], swiftSettings: strict),
-        .testTarget(name: "DSMServeCoreTests", dependencies: ["DSMServeCore", "DSMStore"], swiftSettings: strict),
+        .testTarget(name: "DSMServeCoreTests", dependencies: ["DSMServeCore", "DSMRegistry", "DSMStore"], swiftSettings: strict),
         // Real files and processes (no sockets): the runtime key file, process groups.
         .testTarget(name: "DSMServeTests", dependencies: ["DSMServe", "DSMServeCore"], swiftSettings: strict),
         .testTarget(name: "DSMQuantTests", dependencies: ["DSMQuant", "DSMFormats"], swiftSettings: strict),

@@ -94,7 +94,7 @@ public struct Routing: Codable, Sendable, Equatable {
     public init(stable: Int?, canary: Int?, weight: Int) {
         self.stable = stable
         self.canary = canary
-        self.weight = weight
+        self.weight = max(0, min(100, weight))
     }
 }
 

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DSMRegistry
 import DSMServeCore
 import Foundation
 import NIOCore
@@ -27,7 +28,7 @@ public struct CloudRoute: Sendable {
     /// Whether a user of `name` belongs to the cloud canary (an independent bucket, so it does not overlap the local
     /// canary's users in a fixed way).
     func isCanary(name: String, userKey: String) -> Bool {
-        options.canaryWeight > 0 && TrafficSplit.bucket(name: name + "\u{0}cloud", userKey: userKey) < options.canaryWeight * 100
+        options.canaryWeight > 0 && Routing.bucket(name: name + "\u{0}cloud", userKey: userKey) < options.canaryWeight * 100
     }
 
     /// Sends the request body (its `model` replaced by the cloud model), retrying 429 and 503 with backoff (honouring

@@ -29,7 +29,7 @@ public final class Fleet: @unchecked Sendable {
 
     /// One name's live routing: its split and the ready runtimes of the versions it routes to.
     struct Entry {
-        var split: TrafficSplit
+        var split: Routing
         var revision: Int
         var instances: [Int: RuntimeInstance]
     }
@@ -110,7 +110,7 @@ public final class Fleet: @unchecked Sendable {
             throw error
         }
         let retired: [RuntimeInstance] = lock.withLock {
-            entries[key] = Entry(split: TrafficSplit(stable: routing.stable, canary: routing.canary, weight: routing.weight),
+            entries[key] = Entry(split: routing,
                                  revision: revision, instances: next)
             return current.filter { next[$0.key] == nil }.map(\.value)
         }
@@ -134,10 +134,10 @@ public final class Fleet: @unchecked Sendable {
     }
 
     /// The current split of `name` (nil when not served).
-    func split(of name: String) -> TrafficSplit? { lock.withLock { entries[name]?.split } }
+    func split(of name: String) -> Routing? { lock.withLock { entries[name]?.split } }
 
     /// Each name's split and its runtimes' phases (for `/health`).
-    func snapshot() -> [(name: String, split: TrafficSplit, instances: [RuntimeInstance])] {
+    func snapshot() -> [(name: String, split: Routing, instances: [RuntimeInstance])] {
         lock.withLock { entries.sorted { $0.key < $1.key }.map { ($0.key, $0.value.split, $0.value.instances.values.sorted { $0.model.version < $1.model.version }) } }
     }
 

@@ -1,3 +1,4 @@
+import DSMRegistry
 import DSMServeCore
 import Foundation
 import HTTPTypes

@@ -48,7 +48,7 @@ extension Gateway {
         let object = { (try? JSONSerialization.jsonObject(with: Data(bytes.readableBytesView)) as? [String: Any]) ?? [:] }
         let context = Exchange(name: name, path: path, key: key, began: began, stream: stream,
                                body: options.logPrompts ? Array(bytes.readableBytesView) : nil,
-                               userBucket: TrafficSplit.bucket(name: "user", userKey: userKey))
+                               userBucket: Routing.bucket(name: "user", userKey: userKey))
 
         var attempt = 0
         while true {

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DSMRegistry
 import DSMServeCore
 import Foundation
 import HTTPTypes

@@ -1,4 +1,5 @@
 import Testing
+import DSMRegistry
 import DSMServeCore
 
 /// A stand-in hash for key tests only (the gateway passes SHA-256): distinct inputs give distinct 32-byte outputs.
@@ -9,10 +10,10 @@ let testHash: @Sendable ([UInt8]) -> [UInt8] = { bytes in
     return out
 }
 
-@Suite struct TrafficSplitTests {
+@Suite struct RoutingSplitTests {
     @Test func canaryShareIsCloseToTheWeightOverManyUsers() {
         for weight in [1, 10, 20, 50, 90] {
-            let split = TrafficSplit(stable: 1, canary: 2, weight: weight)
+            let split = Routing(stable: 1, canary: 2, weight: weight)
             let canary = (0..<20_000).filter { split.version(name: "m:t", userKey: "user-\($0)") == 2 }.count
             #expect(abs(Double(canary) / 20_000 - Double(weight) / 100) < 0.015, "weight \(weight): \(canary)")
         }
@@ -21,7 +22,7 @@ let testHash: @Sendable ([UInt8]) -> [UInt8] = { bytes in
     @Test func oneUserStaysAndRaisingTheWeightOnlyMovesUsersToTheCanary() {
         var onCanary = Set<Int>()
         for weight in stride(from: 0, through: 100, by: 5) {
-            let split = TrafficSplit(stable: 1, canary: 2, weight: weight)
+            let split = Routing(stable: 1, canary: 2, weight: weight)
             let now = Set((0..<2_000).filter { split.version(name: "m:t", userKey: "u\($0)") == 2 })
             #expect(onCanary.isSubset(of: now), "raising to \(weight)% moved users back to stable")
             onCanary = now
@@ -31,13 +32,13 @@ let testHash: @Sendable ([UInt8]) -> [UInt8] = { bytes in
     }
 
     @Test func edgeCases() {
-        #expect(TrafficSplit(stable: 1, canary: nil, weight: 50).version(name: "a", userKey: "x") == 1)
-        #expect(TrafficSplit(stable: 1, canary: 2, weight: 0).version(name: "a", userKey: "x") == 1)
-        #expect(TrafficSplit(stable: nil, canary: 2, weight: 10).version(name: "a", userKey: "x") == 2)
-        #expect(TrafficSplit(stable: nil, canary: nil, weight: 0).version(name: "a", userKey: "x") == nil)
-        #expect(TrafficSplit(stable: 1, canary: 2, weight: 500).weight == 100)
+        #expect(Routing(stable: 1, canary: nil, weight: 50).version(name: "a", userKey: "x") == 1)
+        #expect(Routing(stable: 1, canary: 2, weight: 0).version(name: "a", userKey: "x") == 1)
+        #expect(Routing(stable: nil, canary: 2, weight: 10).version(name: "a", userKey: "x") == 2)
+        #expect(Routing(stable: nil, canary: nil, weight: 0).version(name: "a", userKey: "x") == nil)
+        #expect(Routing(stable: 1, canary: 2, weight: 500).weight == 100)
         // Different names put the same user in independent buckets.
-        let same = (0..<1000).filter { TrafficSplit.bucket(name: "a", userKey: "u\($0)") == TrafficSplit.bucket(name: "b", userKey: "u\($0)") }
+        let same = (0..<1000).filter { Routing.bucket(name: "a", userKey: "u\($0)") == Routing.bucket(name: "b", userKey: "u\($0)") }
         #expect(same.count < 5)
     }
 }

@@ -22,7 +22,7 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         _ = s.summary
         _ = s.references(to: s.stable ?? 1)
         let routing = s.routing
-        _ = TrafficSplit(stable: routing.stable, canary: routing.canary, weight: routing.weight).version(name: s.name, userKey: "u")
+        _ = routing.version(name: s.name, userKey: "u")
         let commands: [ReleaseCommand] = [
             .addVersion(manifest: "m", contentKey: "fuzz-new-content", createdAt: "now"), .release(canary: s.versions.last?.number, weight: 10),
             .promote, .rollback(to: nil), .tag("prod", version: s.versions.first?.number ?? 1), .untag("prod"),

@@ -1,26 +1,19 @@
+import DSMRegistry
+
 /// Which version of a name a request goes to: the canary for `weight` % of users, the stable version for the rest.
 ///
-/// Each user falls into one of 10,000 buckets by a hash of (name, user key); bucket `b` goes to the canary when
+/// The registry's `Routing` is the one description of a name's split; this is the rule that applies it. Each user
+/// falls into one of 10,000 buckets by a hash of (name, user key); bucket `b` goes to the canary when
 /// `b < weight × 100`. A user always lands in the same bucket, so the same user keeps the same version while the
 /// weight stays, and raising the weight only moves users from stable to canary (never back). Requests without a
 /// user key are spread by a per-request random key.
-public struct TrafficSplit: Sendable, Equatable {
-    public var stable: Int?
-    public var canary: Int?
-    /// 0...100.
-    public var weight: Int
-
-    public init(stable: Int?, canary: Int?, weight: Int) {
-        self.stable = stable
-        self.canary = canary
-        self.weight = max(0, min(100, weight))
-    }
-
+extension Routing {
     /// The version number for `userKey`, or nil when the name has no version to serve.
     public func version(name: String, userKey: String) -> Int? {
+        let weight = max(0, min(100, self.weight))
         guard let canary, weight > 0 else { return stable ?? canary }
         guard let stable else { return canary }
-        return TrafficSplit.bucket(name: name, userKey: userKey) < weight * 100 ? canary : stable
+        return Routing.bucket(name: name, userKey: userKey) < weight * 100 ? canary : stable
     }
 
     /// The user's bucket in 0..<10_000: FNV-1a over the bytes, finished with the splitmix64 mixer so that
