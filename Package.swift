@@ -58,15 +58,17 @@ let package = Package(
         .target(name: "DSMTransfer", dependencies: ["DSMSystem", "DSMHub"], swiftSettings: strict),
         // File formats: safetensors (mapped, validated), GGUF (reader, streaming writer), number formats.
         .target(name: "DSMFormats", dependencies: ["DSMSystem"], swiftSettings: strict),
+        // Row sources, planned tensors and the multi-threaded tensor writer: what convert and quantize share.
+        .target(name: "DSMTensors", dependencies: ["DSMFormats", "DSMSystem"], swiftSettings: strict),
         // `dsm convert`: safetensors checkpoints to GGUF, one file per architecture, tokenizer conversion.
-        .target(name: "DSMConvert", dependencies: ["DSMFormats", "DSMSystem"], swiftSettings: strict),
+        .target(name: "DSMConvert", dependencies: ["DSMTensors", "DSMFormats", "DSMSystem"], swiftSettings: strict),
         // ggml's block quantizers: scalar references and lane-parallel SIMD kernels, byte-identical to ggml.
         .target(name: "DSMQuantKernels", dependencies: ["DSMFormats"], swiftSettings: strict + optimizedInDebug),
         // The same kernel sources (symlinks) built for AVX2; DSMQuant picks one at run time.
         .target(name: "DSMQuantKernelsAVX2", dependencies: ["DSMFormats"], swiftSettings: strict + avx2Flags + optimizedInDebug),
         .target(name: "CCPUFeatures"),
         // `dsm quantize`: llama-quantize's type selection and file layout, streaming GGUF or safetensors input.
-        .target(name: "DSMQuant", dependencies: ["DSMQuantKernels", "DSMQuantKernelsAVX2", "CCPUFeatures", "DSMConvert", "DSMFormats", "DSMSystem"],
+        .target(name: "DSMQuant", dependencies: ["DSMQuantKernels", "DSMQuantKernelsAVX2", "CCPUFeatures", "DSMTensors", "DSMFormats", "DSMSystem"],
                 swiftSettings: strict),
         // Versions, channels (stable, canary + weight), tags: the release-state machine and its on-disk registry.
         .target(name: "DSMRegistry", dependencies: ["DSMStore", "DSMSystem"], swiftSettings: strict),

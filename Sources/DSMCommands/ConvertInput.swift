@@ -8,10 +8,12 @@ import DSMFormats
 
 /// Where a conversion reads from: a folder, or a stored checkpoint whose files are blobs.
 struct ConvertInput {
-    var directory: String
-    var resolve: @Sendable (String) -> String?
+    var files: CheckpointFiles
     var sourceName: ModelName?
     var sourceManifest: String?
+
+    /// The stored name, or the folder's path.
+    var label: String { sourceName?.description ?? files.label }
 
     static func resolve(_ source: String, store: Store) throws -> ConvertInput {
         try ConvertInput(try ArtifactResolver(store: store).resolve(source, among: [.folder, .stored]))
@@ -20,19 +22,16 @@ struct ConvertInput {
     /// The checkpoint `artifact` holds (a folder, or a stored version's blobs).
     init(_ artifact: Artifact) throws {
         guard let v = artifact.version, let map = artifact.blobsByPath else {
-            self.init(directory: artifact.label, resolve: { _ in nil }, sourceName: nil, sourceManifest: nil)
+            self.init(files: .folder(artifact.label), sourceName: nil, sourceManifest: nil)
             return
         }
         // The folder name feeds llama.cpp's naming heuristics; a download folder is named after the repo.
         let repoName = v.manifest.source.repo.split(separator: "/").last.map(String.init) ?? v.name.path.last!
-        // Paths under /dev/null cannot exist, so a file the manifest lacks is reported missing instead of being
-        // read from the host; the last component is what llama.cpp's naming heuristics see.
-        self.init(directory: "/dev/null/" + repoName, resolve: { map[$0] }, sourceName: v.name, sourceManifest: v.digest)
+        self.init(files: .stored(label: v.name.description, repoName: repoName, files: map), sourceName: v.name, sourceManifest: v.digest)
     }
 
-    init(directory: String, resolve: @escaping @Sendable (String) -> String?, sourceName: ModelName?, sourceManifest: String?) {
-        self.directory = directory
-        self.resolve = resolve
+    init(files: CheckpointFiles, sourceName: ModelName?, sourceManifest: String?) {
+        self.files = files
         self.sourceName = sourceName
         self.sourceManifest = sourceManifest
     }

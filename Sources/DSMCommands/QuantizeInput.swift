@@ -17,7 +17,7 @@ enum QuantizeInput {
     var label: String {
         switch self {
         case .gguf(let path, let name, _, _): return name?.description ?? path
-        case .checkpoint(let c): return c.sourceName?.description ?? c.directory
+        case .checkpoint(let c): return c.label
         }
     }
 
@@ -36,7 +36,7 @@ enum QuantizeInput {
             return try GGUFOutput.derivedName(base: base, localName: ((path as NSString).lastPathComponent as NSString).deletingPathExtension,
                                               suffix: type.tagSuffix)
         case .checkpoint(let c):
-            return try GGUFOutput.derivedName(base: c.sourceName, localName: (c.directory as NSString).lastPathComponent, suffix: type.tagSuffix)
+            return try GGUFOutput.derivedName(base: c.sourceName, localName: c.files.folderName, suffix: type.tagSuffix)
         }
     }
 

@@ -1,4 +1,5 @@
 import DSMFormats
+import DSMTensors
 
 /// `--outtype`: the storage type of 2-D weights (1-D tensors and norms stay F32).
 public enum OutType: String, Sendable, CaseIterable {
@@ -23,7 +24,6 @@ public enum OutType: String, Sendable, CaseIterable {
 
 /// Everything an architecture needs to describe its output.
 public struct ConversionContext: Sendable {
-    public let directory: String
     public let config: HFConfig
     public let checkpoint: SafetensorsCheckpoint
     /// Storage type of 2-D weights.

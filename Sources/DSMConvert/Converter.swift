@@ -1,5 +1,6 @@
 import Foundation
 import DSMFormats
+import DSMTensors
 import DSMSystem
 
 /// `dsm convert`: a Hugging Face checkpoint folder → one GGUF file, with the metadata, tokenizer and
@@ -28,10 +29,10 @@ public struct Converter: Sendable {
         public var bytes: Int
     }
 
-    /// Plans the output of `directory` without writing anything (metadata and tensor list).
-    public func plan(directory: String, resolve: @escaping @Sendable (String) -> String? = { _ in nil }) throws
+    /// Plans the output of the checkpoint `files` without writing anything (metadata and tensor list).
+    public func plan(_ files: CheckpointFiles) throws
         -> (kvs: [GGUFKeyValue], tensors: [PlannedTensor], architecture: String, fileType: GGUFFileType) {
-        let configPath = resolve("config.json") ?? directory + "/config.json"
+        let configPath = files.path("config.json") ?? files.label + "/config.json"
         let config = TransformersDefaults.apply(to: try HFConfig.load(configPath))
         guard let archs = config.values["architectures"] as? [String], let hfArch = archs.first else {
             throw ConvertError("config.json has no \"architectures\" list, so the model type is unknown")
@@ -40,23 +41,22 @@ public struct Converter: Sendable {
             let known = Converter.architectures.flatMap { $0.huggingFaceNames }.joined(separator: ", ")
             throw ConvertError("architecture \(hfArch) is not supported by dsm convert (llama.cpp's converter must support it first, and dsm must map it); supported: \(known)")
         }
-        let checkpoint = try SafetensorsCheckpoint(directory: directory, resolve: resolve)
+        let checkpoint = try SafetensorsCheckpoint(files: files)
         let (weightType, fileType) = outType.resolve(checkpoint)
-        let context = ConversionContext(directory: directory, config: config, checkpoint: checkpoint, weightType: weightType, fileType: fileType)
+        let context = ConversionContext(config: config, checkpoint: checkpoint, weightType: weightType, fileType: fileType)
         let arch = try archType.init(context: context)
         let tensors = try arch.tensors()
         var kvs: [GGUFKeyValue] = [GGUFKeyValue("general.architecture", .string(arch.ggufName)), GGUFKeyValue("general.type", .string("model"))]
-        kvs += try GeneralMetadata(directory: directory, config: config, resolve: resolve).keys(tensors: tensors)
+        kvs += try GeneralMetadata(files: files, config: config).keys(tensors: tensors)
         kvs += try arch.parameters()
         kvs.append(GGUFKeyValue("general.quantization_version", .uint32(2)))
-        kvs += try TokenizerConverter(directory: directory, config: config, resolve: resolve).keys()
+        kvs += try TokenizerConverter(files: files, config: config).keys()
         return (kvs, tensors, arch.ggufName, fileType)
     }
 
-    /// Converts `directory` into `output`.
-    public func convert(directory: String, output: String, resolve: @escaping @Sendable (String) -> String? = { _ in nil },
-                        progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
-        let (kvs, tensors, arch, fileType) = try plan(directory: directory, resolve: resolve)
+    /// Converts the checkpoint `files` into `output`.
+    public func convert(_ files: CheckpointFiles, output: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
+        let (kvs, tensors, arch, fileType) = try plan(files)
         let writer = try GGUFFileWriter(destination: output, kvs: kvs, tensors: tensors.map(\.info))
         let total = writer.totalSize
         let done = Counter()

@@ -1,4 +1,5 @@
 import DSMFormats
+import DSMTensors
 
 /// An F8_E4M3 weight with its `weight_scale_inv` block scales, dequantized as llama.cpp's converter does
 /// (`dequant_simple`): each scale covers a `block × block` tile (edge tiles reuse the edge scale) and the

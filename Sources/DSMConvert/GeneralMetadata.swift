@@ -1,24 +1,23 @@
 import Foundation
 import DSMFormats
+import DSMTensors
 
 /// The `general.*` keys llama.cpp's converter writes before the hyper-parameters: sampling defaults from
 /// generation_config.json, then name, basename, finetune, size label, license, base models, tags and
 /// languages guessed from the model card, config.json `_name_or_path` and the folder name (gguf-py `Metadata`).
 public struct GeneralMetadata {
-    let directory: String
+    let files: CheckpointFiles
     let config: HFConfig
-    let resolve: (String) -> String?
 
-    public init(directory: String, config: HFConfig, resolve: @escaping (String) -> String?) {
-        self.directory = directory
+    public init(files: CheckpointFiles, config: HFConfig) {
+        self.files = files
         self.config = config
-        self.resolve = resolve
     }
 
-    /// The folder name the heuristics read (for pulled models, the repo name; see `Converter`).
-    var folderName: String { directory.split(separator: "/").last.map(String.init) ?? directory }
+    /// The folder name the heuristics read (for pulled models, the repo name).
+    var folderName: String { files.folderName }
 
-    func read(_ name: String) -> Data? { FileManager.default.contents(atPath: resolve(name) ?? directory + "/" + name) }
+    func read(_ name: String) -> Data? { files.contents(name) }
 
     public func keys(tensors: [PlannedTensor]) throws -> [GGUFKeyValue] {
         var out: [GGUFKeyValue] = []

@@ -1,6 +1,6 @@
 import DSMQuantKernels
-import DSMConvert
 import DSMFormats
+import DSMTensors
 
 /// A tensor of a GGUF file as float32 rows (F32, F16 and BF16 decode exactly; quantized types dequantize).
 struct GGUFTensorRows: RowSource, @unchecked Sendable {
@@ -52,11 +52,4 @@ struct StoredValueRows: RowSource {
         default: break
         }
     }
-}
-
-/// Gives only a shape: the source of a tensor that is copied byte for byte.
-struct ShapeOnlyRows: RowSource {
-    let rowLength: Int
-    let rowCount: Int
-    func rows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) { preconditionFailure("a copied tensor has no rows to encode") }
 }

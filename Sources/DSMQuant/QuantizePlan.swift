@@ -1,25 +1,6 @@
 import DSMQuantKernels
-import DSMConvert
 import DSMFormats
-
-/// One input tensor: what type selection needs plus where its values come from.
-public struct QuantizeInputTensor: Sendable {
-    public var descriptor: TensorDescriptor
-    /// float32 rows (exact decode of the stored values).
-    public var rows: any RowSource
-    /// The stored bytes when they can be copied unchanged (GGUF input), else nil.
-    public var stored: UnsafeRawBufferPointerBox?
-}
-
-/// Lets a raw buffer travel in Sendable values (the mapping it points into is kept alive by its owner).
-public struct UnsafeRawBufferPointerBox: @unchecked Sendable {
-    public let buffer: UnsafeRawBufferPointer
-    let owner: AnyObject?
-    public init(_ buffer: UnsafeRawBufferPointer, owner: AnyObject?) {
-        self.buffer = buffer
-        self.owner = owner
-    }
-}
+import DSMTensors
 
 /// Everything a quantization writes, decided before any tensor is read: llama-quantize's output layout.
 public struct QuantizePlan: Sendable {
@@ -49,9 +30,10 @@ public struct QuantizePlan: Sendable {
         return GGUFEncoder.header(kvs: kvs, tensors: laid, alignment: GGUFEncoder.defaultAlignment).count + dataSize
     }
 
-    /// Plans `inputs` (in any order) with metadata `kvs` as llama-quantize would write them as `fileType`.
-    /// Refuses quantized inputs unless `allowRequantize`.
-    public init(kvs inputKVs: [GGUFKeyValue], tensors inputs: [QuantizeInputTensor], fileType: QuantFileType,
+    /// Plans `inputs` (in any order) with metadata `kvs` as llama-quantize would write them as `fileType`. Each
+    /// input's source gives its values as float32; its `raw` bytes, when present, are copied unchanged where the
+    /// tensor keeps its type. Refuses quantized inputs unless `allowRequantize`.
+    public init(kvs inputKVs: [GGUFKeyValue], tensors inputs: [PlannedTensor], fileType: QuantFileType,
                 allowRequantize: Bool = false) throws {
         self.fileType = fileType
         guard case .string(let arch)? = inputKVs.first(where: { $0.key == "general.architecture" })?.value else {
@@ -72,11 +54,10 @@ public struct QuantizePlan: Sendable {
         guard layers > 0 else { throw QuantizeError("the input has no \(arch).block_count key, so it is not a complete \(arch) model file") }
         facts = ModelFacts(architecture: arch, layerCount: layers, expertCount: int("expert_count"),
                            headCount: int("attention.head_count"), headCountKV: int("attention.head_count_kv"))
-        let sorted = inputs.sorted { TensorOrder.precedes($0.descriptor.name, $1.descriptor.name) }
-        let choices = try TypeSelection(fileType: fileType, facts: facts).choose(sorted.map(\.descriptor))
+        let sorted = inputs.sorted { TensorOrder.precedes($0.name, $1.name) }
+        let choices = try TypeSelection(fileType: fileType, facts: facts).choose(sorted.map { TensorDescriptor(name: $0.name, dimensions: $0.dimensions, type: $0.type) })
         var entries: [Entry] = [], tensors: [PlannedTensor] = []
-        for (t, choice) in zip(sorted, choices) {
-            let d = t.descriptor
+        for (d, choice) in zip(sorted, choices) {
             guard QuantKernels.writes.contains(choice.type) || choice.type == d.type else {
                 throw QuantizeError("tensor \(d.name) would need \(choice.type.name), which dsm does not write")
             }
@@ -93,11 +74,11 @@ public struct QuantizePlan: Sendable {
                                  fallback: choice.fallback.map { "\($0.wanted.name) → \(choice.type.name): \($0.reason)" },
                                  bytesIn: d.type.byteCount(elements: elements), bytesOut: choice.type.byteCount(elements: elements)))
             let dims = Array(d.dimensions.prefix(TypeSelection.nDims(d.dimensions)))
-            if copy, let stored = t.stored {
-                tensors.append(PlannedTensor(name: d.name, dimensions: dims, type: d.type,
-                                             source: ShapeOnlyRows(rowLength: t.rows.rowLength, rowCount: t.rows.rowCount), raw: stored.buffer))
+            if copy, let raw = d.raw {
+                // Copied byte for byte; the source stays only to keep the input's mapping alive.
+                tensors.append(PlannedTensor(name: d.name, dimensions: dims, type: d.type, source: d.source, raw: raw))
             } else {
-                tensors.append(PlannedTensor(name: d.name, dimensions: dims, type: choice.type, source: t.rows))
+                tensors.append(PlannedTensor(name: d.name, dimensions: dims, type: choice.type, source: d.source))
             }
         }
         self.entries = entries

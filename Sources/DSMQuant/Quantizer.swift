@@ -1,6 +1,6 @@
 import Foundation
-import DSMConvert
 import DSMFormats
+import DSMTensors
 import DSMSystem
 
 /// `dsm quantize`: a GGUF file (F32/F16/BF16, or quantized with `allowRequantize`) or a safetensors checkpoint
@@ -21,20 +21,19 @@ public struct Quantizer: Sendable {
     /// Plans the quantization of a GGUF file.
     public func plan(gguf file: GGUFFile) throws -> QuantizePlan {
         let inputs = file.tensors.map { t in
-            QuantizeInputTensor(descriptor: TensorDescriptor(name: t.name, dimensions: t.dimensions.map { Int($0) }, type: t.type),
-                                rows: GGUFTensorRows(file: file, tensor: t),
-                                stored: UnsafeRawBufferPointerBox(file.data(t), owner: file))
+            PlannedTensor(name: t.name, dimensions: t.dimensions.map { Int($0) }, type: t.type,
+                          source: GGUFTensorRows(file: file, tensor: t), raw: file.data(t))
         }
         return try QuantizePlan(kvs: file.kvs, tensors: inputs, fileType: fileType, allowRequantize: allowRequantize)
     }
 
-    /// Plans the one-pass quantization of a checkpoint folder: the tensors `dsm convert --outtype auto` would
-    /// write, quantized from the values that file would hold.
-    public func plan(checkpoint directory: String, resolve: @escaping @Sendable (String) -> String? = { _ in nil }) throws -> QuantizePlan {
-        let converted = try Converter(outType: .auto, threads: threads).plan(directory: directory, resolve: resolve)
-        let inputs = converted.tensors.map { t in
-            QuantizeInputTensor(descriptor: TensorDescriptor(name: t.name, dimensions: t.dimensions, type: t.type),
-                                rows: t.type == .f32 ? t.source : StoredValueRows(base: t.source, storage: t.type), stored: nil)
+    /// Plans the one-pass quantization of a checkpoint: `converted` is what `dsm convert --outtype auto` would write
+    /// (`Converter.plan`), and each tensor is quantized from the values that file would hold.
+    public func plan(converted: (kvs: [GGUFKeyValue], tensors: [PlannedTensor], architecture: String, fileType: GGUFFileType)) throws
+        -> QuantizePlan {
+        var inputs = converted.tensors
+        for i in inputs.indices where inputs[i].type != .f32 {
+            inputs[i].source = StoredValueRows(base: inputs[i].source, storage: inputs[i].type)
         }
         return try QuantizePlan(kvs: converted.kvs, tensors: inputs, fileType: fileType, allowRequantize: false)
     }

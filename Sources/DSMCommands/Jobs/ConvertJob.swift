@@ -35,15 +35,15 @@ struct ConvertJob {
         do {
             try out.begin()  // until the version is recorded, `dsm gc` must not remove what this conversion stores
             let result = try Converter(outType: outType, threads: threads)
-                .convert(directory: input.directory, output: out.destination, resolve: input.resolve, progress: progress)
+                .convert(input.files, output: out.destination, progress: progress)
             out.cleanup.disarm()
             let sha256 = out.intoStore || hashOutput ? try FileHasher.sha256(path: result.path) : nil
             var registered: ModelName?
             if out.intoStore, let sha256 {
-                let name = try GGUFOutput.derivedName(base: input.sourceName, localName: (input.directory as NSString).lastPathComponent,
+                let name = try GGUFOutput.derivedName(base: input.sourceName, localName: input.files.folderName,
                                                       suffix: result.fileType.outTypeName)
                 try out.register(sha256: sha256, bytes: result.bytes, as: name,
-                                 provenance: .converted(from: input.sourceName?.description ?? input.directory,
+                                 provenance: .converted(from: input.label,
                                                         outType: result.fileType.outTypeName, input: input.sourceManifest))
                 registered = name
             }

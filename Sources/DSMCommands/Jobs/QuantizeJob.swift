@@ -1,6 +1,7 @@
 import Foundation
 import DSMArtifacts
 import DSMFormats
+import DSMConvert
 import DSMQuant
 import DSMStore
 import DSMSystem
@@ -73,7 +74,7 @@ struct QuantizeJob {
         do {
             switch input {
             case .gguf(let path, _, _, _): return try quantizer.plan(gguf: try GGUFFile(path: path))
-            case .checkpoint(let c): return try quantizer.plan(checkpoint: c.directory, resolve: c.resolve)
+            case .checkpoint(let c): return try quantizer.plan(converted: try Converter(outType: .auto, threads: quantizer.threads).plan(c.files))
             }
         } catch let e as QuantizeError {
             throw QuantizeError("\(input.label): \(e.description)")

@@ -1,4 +1,5 @@
 import DSMFormats
+import DSMTensors
 
 /// DeepseekV2ForCausalLM and DeepseekV3ForCausalLM (V2-Lite, V2.5, Coder-V2, V3, V3.1, R1) → `deepseek2`:
 /// multi-head latent attention with `kv_b_proj` split into `attn_k_b` (transposed) and `attn_v_b`, routed

@@ -1,5 +1,6 @@
 import Foundation
 import DSMFormats
+import DSMTensors
 
 /// LlamaForCausalLM (DeepSeek-R1-Distill-Llama 8B/70B, deepseek-llm, deepseek-coder): rows of q_proj and
 /// k_proj are permuted from Hugging Face's rotate-half rope layout to ggml's interleaved one, and Llama 3

@@ -1,4 +1,5 @@
 import DSMFormats
+import DSMTensors
 
 /// Qwen2ForCausalLM (DeepSeek-R1-Distill-Qwen 1.5B–32B): a Llama-style decoder with q/k/v biases and
 /// NEOX rope, converted without any tensor transform.

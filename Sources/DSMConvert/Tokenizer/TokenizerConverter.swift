@@ -5,21 +5,16 @@ import DSMFormats
 /// llama.cpp's `_set_vocab_gpt2` and gguf-py's `SpecialVocab` write them: model, pre-tokenizer name,
 /// tokens padded to `vocab_size`, token types, merges, special ids, add_* flags, chat template.
 public struct TokenizerConverter {
-    let directory: String
+    let files: CheckpointFiles
     let config: HFConfig
-    let resolve: (String) -> String?
 
-    public init(directory: String, config: HFConfig, resolve: @escaping (String) -> String?) {
-        self.directory = directory
+    public init(files: CheckpointFiles, config: HFConfig) {
+        self.files = files
         self.config = config
-        self.resolve = resolve
     }
 
-    func path(_ name: String) -> String { resolve(name) ?? directory + "/" + name }
-
     func loadJSON(_ name: String, required: Bool) throws -> [String: Any]? {
-        let p = path(name)
-        guard FileManager.default.fileExists(atPath: p) else {
+        guard let p = files.path(name) else {
             if required { throw ConvertError("\(name) is missing: dsm converts byte-level BPE tokenizers from tokenizer.json") }
             return nil
         }
@@ -85,7 +80,7 @@ public struct TokenizerConverter {
             GGUFKeyValue("tokenizer.ggml.token_type", .array(.int32, types)),
         ]
         var alternate: String?
-        if let data = FileManager.default.contents(atPath: path("chat_template.jinja")) {
+        if let data = files.contents("chat_template.jinja") {
             alternate = String(decoding: data, as: UTF8.self)
         } else if let json = try loadJSON("chat_template.json", required: false) {
             alternate = json["chat_template"] as? String

@@ -11,35 +11,39 @@ public final class SafetensorsCheckpoint: @unchecked Sendable {
         public var shard: Int
     }
 
-    public let directory: String
+    /// Where the files are.
+    public let files: CheckpointFiles
     public let shards: [SafetensorsFile]
     /// Every tensor, in converter order.
     public let entries: [Entry]
     private let byName: [String: Int]
 
-    /// Opens the checkpoint in `directory`; `fileNames` overrides where each file lives (used for pulled
-    /// models, whose files are blobs in the store).
-    public init(directory: String, resolve: (String) -> String? = { _ in nil }) throws {
-        self.directory = directory
-        func path(_ name: String) -> String { resolve(name) ?? directory + "/" + name }
+    /// Opens the checkpoint in the folder `directory`.
+    public convenience init(directory: String) throws {
+        try self.init(files: .folder(directory))
+    }
+
+    /// Opens the checkpoint whose files `files` locates (a folder, or a stored version's blobs).
+    public init(files checkpointFiles: CheckpointFiles) throws {
+        self.files = checkpointFiles
         let indexName = "model.safetensors.index.json"
         var shardNames: [String]
         var weightMap: [String: String]?
-        if FileManager.default.fileExists(atPath: path(indexName)) {
-            let index = try SafetensorsIndex.parse(try Data(contentsOf: URL(fileURLWithPath: path(indexName))), file: indexName)
+        if let indexPath = checkpointFiles.path(indexName) {
+            let index = try SafetensorsIndex.parse(try Data(contentsOf: URL(fileURLWithPath: indexPath)), file: indexName)
             weightMap = index.weightMap
             shardNames = index.shardNames
-        } else if FileManager.default.fileExists(atPath: path("model.safetensors")) {
+        } else if checkpointFiles.path("model.safetensors") != nil {
             shardNames = ["model.safetensors"]
         } else {
-            throw SafetensorsError(.missingTensor, file: directory, "no model.safetensors or model.safetensors.index.json")
+            throw SafetensorsError(.missingTensor, file: checkpointFiles.label, "no model.safetensors or model.safetensors.index.json")
         }
         var files: [SafetensorsFile] = []
         for name in shardNames {
-            guard FileManager.default.fileExists(atPath: path(name)) else {
+            guard let shardPath = checkpointFiles.path(name) else {
                 throw SafetensorsError(.missingTensor, file: name, "the index names this shard but it is missing")
             }
-            files.append(try SafetensorsFile(path: path(name)))
+            files.append(try SafetensorsFile(path: shardPath))
         }
         var entries: [Entry] = []
         var index: [String: Int] = [:]

@@ -101,32 +101,3 @@ public struct TensorWriter: Sendable {
         if let error = failure.error { throw error }
     }
 }
-
-public final class FailureBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: (any Error)?
-    var error: (any Error)? { lock.lock(); defer { lock.unlock() }; return stored }
-    func set(_ e: any Error) { lock.lock(); if stored == nil { stored = e }; lock.unlock() }
-}
-
-public final class Counter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Int
-
-    public init(start: Int = 0) { value = start }
-
-    /// Adds `n`; returns the new total.
-    public func add(_ n: Int) -> Int {
-        lock.lock()
-        defer { lock.unlock() }
-        value += n
-        return value
-    }
-    func take(below limit: Int) -> Int? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard value < limit else { return nil }
-        value += 1
-        return value - 1
-    }
-}

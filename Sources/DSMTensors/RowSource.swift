@@ -27,7 +27,7 @@ extension RowSource {
 
 /// Decodes element `i` of a little-endian buffer of `dtype` to float32 (exact for F32/F16/BF16/F8_E4M3).
 @inline(__always)
-func loadFloat(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ dtype: SafetensorsDType) -> Float {
+public func loadFloat(_ bytes: UnsafeRawBufferPointer, _ i: Int, _ dtype: SafetensorsDType) -> Float {
     switch dtype {
     case .f32: return Float(bitPattern: UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 4, as: UInt32.self)))
     case .bf16: return FloatBits.bf16ToFloat(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))
@@ -71,6 +71,10 @@ public struct TensorRows: RowSource, @unchecked Sendable {
 public struct PermutedRows: RowSource {
     public let base: any RowSource
     public let map: @Sendable (Int) -> Int
+    public init(base: any RowSource, map: @escaping @Sendable (Int) -> Int) {
+        self.base = base
+        self.map = map
+    }
     public var rowLength: Int { base.rowLength }
     public var rowCount: Int { base.rowCount }
     public var backing: [UnsafeRawBufferPointer] { base.backing }
@@ -124,6 +128,7 @@ public struct StackedRows: RowSource {
 /// Values computed by the converter itself (for example Llama 3's `rope_freqs`).
 public struct GeneratedRows: RowSource {
     public let values: [Float]
+    public init(values: [Float]) { self.values = values }
     public var rowLength: Int { values.count }
     public var rowCount: Int { 1 }
     public func rows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
@@ -138,6 +143,12 @@ public struct GatheredRows: RowSource {
     public let rowCount: Int
     public let value: @Sendable (Int, Int) -> Float
 
+    public init(rowLength: Int, rowCount: Int, value: @escaping @Sendable (Int, Int) -> Float) {
+        self.rowLength = rowLength
+        self.rowCount = rowCount
+        self.value = value
+    }
+
     public func rows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>) {
         fillRows(range, into: out, value: value)
     }
@@ -146,7 +157,7 @@ public struct GatheredRows: RowSource {
 extension RowSource {
     /// Writes rows `range` element by element from `value(row, column)`.
     @inline(__always)
-    func fillRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>, value: (Int, Int) -> Float) {
+    public func fillRows(_ range: Range<Int>, into out: UnsafeMutablePointer<Float>, value: (Int, Int) -> Float) {
         var k = 0
         for r in range {
             for c in 0..<rowLength {
