@@ -59,10 +59,3 @@ public struct HFConfig: @unchecked Sendable {
         String(cString: n.objCType) == "c" && type(of: n) != NSNumber.self
     }
 }
-
-/// A conversion failure with a message for the user.
-public struct ConvertError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-}

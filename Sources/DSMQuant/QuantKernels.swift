@@ -2,18 +2,14 @@ import CCPUFeatures
 import DSMFormats
 import DSMQuantKernels
 import DSMQuantKernelsAVX2
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import DSMSystem
 
 /// Picks the kernel build for this CPU once: AVX2 where the CPU has it, the baseline x86-64 (or native
 /// arm64) build elsewhere. Both give ggml's reference bytes; `DSM_KERNELS=baseline` forces the portable one.
 public enum QuantKernels {
     /// "avx2" or "baseline".
     public static let selected: String = {
-        if let forced = getenvString("DSM_KERNELS"), forced == "baseline" { return "baseline" }
+        if let forced = CurrentProcess.environment("DSM_KERNELS"), forced == "baseline" { return "baseline" }
         return dsm_cpu_has_avx2() != 0 ? "avx2" : "baseline"
     }()
 
@@ -31,9 +27,4 @@ public enum QuantKernels {
             DSMQuantKernels.BlockQuantizer.quantize(x, count: n, as: t, into: o)
         }
     }()
-}
-
-private func getenvString(_ name: String) -> String? {
-    guard let p = getenv(name) else { return nil }
-    return String(cString: p)
 }

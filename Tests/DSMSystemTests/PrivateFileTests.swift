@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import DSMServe
+import DSMSystem
 
 /// Issue 13, finding 13: the runtime key file must never be readable by others, not even for a moment.
 @Suite(.serialized) struct PrivateFileTests {
@@ -61,6 +61,6 @@ import Testing
         #expect(try String(contentsOfFile: d + "/private/link", encoding: .utf8) == "k2\n")
         // A folder that is a link is refused.
         symlink(d + "/private", d + "/linked")
-        #expect(throws: SpawnError.self) { try PrivateFile.directory(d + "/linked") }
+        #expect(throws: PrivateFileError.self) { try PrivateFile.directory(d + "/linked") }
     }
 }
