@@ -1,4 +1,5 @@
 import DSMServeCore
+import DSMSystem
 import Foundation
 
 /// One JSON object per request, appended to a file (mode 0600): time, key label (never the key), route, model,
@@ -9,7 +10,7 @@ import Foundation
 /// (`dsm_access_log_write_failures_total`) and reported on stderr at most once a minute, and the request is
 /// answered as usual.
 final class AccessLog: @unchecked Sendable {
-    private let fd: Int32
+    private let file: AppendOnlyFile
     private let lock = NSLock()
     private let report: @Sendable (String) -> Void
     private var failures = 0
@@ -18,12 +19,13 @@ final class AccessLog: @unchecked Sendable {
     static let reportInterval: Double = 60
 
     init(path: String, report: @escaping @Sendable (String) -> Void) throws {
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SpawnError("cannot open the access log \(path): \(String(cString: strerror(errno)))") }
+        do {
+            file = try AppendOnlyFile(path: path, mode: 0o600)
+        } catch {
+            throw SpawnError("cannot open the access log \(path): \(error.message)")
+        }
         self.report = report
     }
-
-    deinit { close(fd) }
 
     /// Writes failed since the gateway started.
     var failedWrites: Int { lock.withLock { failures } }
@@ -32,7 +34,7 @@ final class AccessLog: @unchecked Sendable {
     func write(_ line: Line) {
         let bytes = Array((line.text + "\n").utf8)
         let message: String? = lock.withLock {
-            guard let error = AccessLog.writeAll(fd, bytes) else { return nil }
+            guard let error = file.append(bytes) else { return nil }
             failures += 1
             let now = Date().timeIntervalSince1970
             guard now - lastReport >= AccessLog.reportInterval else { return nil }
@@ -40,21 +42,6 @@ final class AccessLog: @unchecked Sendable {
             return "dsm serve: cannot write the access log (\(error)); \(failures) line(s) lost so far; serving goes on"
         }
         if let message { report(message) }
-    }
-
-    /// Writes every byte with `write(2)`, retrying after interruptions and short writes; the error text on failure.
-    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> String? {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + done, bytes.count - done) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                return String(cString: strerror(errno))
-            }
-            if n == 0 { return "the file accepted no bytes" }
-            done += n
-        }
-        return nil
     }
 
     /// A JSON object under construction, keys in the order added. Every string is escaped and capped at

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import DSMRegistry
 import DSMServeCore
+import DSMSystem
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -148,10 +149,7 @@ public final class RuntimeInstance: @unchecked Sendable {
 
     /// Appends `text` to the runtime's log (created if missing).
     static func append(_ text: String, to path: String) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return }
-        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
-        close(fd)
+        AppendOnlyFile.appendIgnoringFailure(text, to: path)
     }
 
     private func watchUntilReady(_ c: ChildProcess, port: Int, plan: LaunchPlan) async {
