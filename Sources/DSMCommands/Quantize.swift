@@ -74,6 +74,11 @@ struct Quantize: ParsableCommand {
         }
         let r = try job.run()
         display?.finish()
+        try printResult(r)
+    }
+
+    /// Prints what a finished run wrote: `--json`, or the fallbacks and a summary on stderr and the name or path.
+    private func printResult(_ r: QuantizeJob.Result) throws {
         let bpw = Double(r.plan.bytesOut) * 8 / Double(max(1, r.plan.elements))
         if global.json {
             try Console.json(QuantizeReport(path: r.path, name: r.registered?.description, fileType: fileType.rawValue, tensors: r.plan.tensors.count,
