@@ -14,62 +14,46 @@ public enum QuantFileType: String, Sendable, CaseIterable {
         self = t
     }
 
-    /// `general.file_type`.
-    public var fileType: GGUFFileType {
+    /// The fixed facts about one file type.
+    public struct Row: Sendable {
+        /// `general.file_type`.
+        public let fileType: GGUFFileType
+        /// The tensor type of the mix before per-tensor adjustments (`llama_ftype_get_default_type`).
+        public let defaultType: GGMLType
+        /// What the file type is for, for `--help` and error messages.
+        public let summary: String
+    }
+
+    /// One row per file type: the only place these facts are written.
+    public var row: Row {
         switch self {
-        case .q4_0: return .mostlyQ4_0
-        case .q4_1: return .mostlyQ4_1
-        case .q5_0: return .mostlyQ5_0
-        case .q5_1: return .mostlyQ5_1
-        case .q8_0: return .mostlyQ8_0
-        case .q4_K_S: return .mostlyQ4_K_S
-        case .q4_K_M: return .mostlyQ4_K_M
-        case .q5_K_S: return .mostlyQ5_K_S
-        case .q5_K_M: return .mostlyQ5_K_M
-        case .q6_K: return .mostlyQ6_K
-        case .f16: return .mostlyF16
-        case .bf16: return .mostlyBF16
-        case .f32: return .allF32
+        case .q4_0: return Row(fileType: .mostlyQ4_0, defaultType: .q4_0, summary: "4.5 bpw, legacy")
+        case .q4_1: return Row(fileType: .mostlyQ4_1, defaultType: .q4_1, summary: "5.0 bpw, legacy")
+        case .q5_0: return Row(fileType: .mostlyQ5_0, defaultType: .q5_0, summary: "5.5 bpw, legacy")
+        case .q5_1: return Row(fileType: .mostlyQ5_1, defaultType: .q5_1, summary: "6.0 bpw, legacy")
+        case .q8_0: return Row(fileType: .mostlyQ8_0, defaultType: .q8_0, summary: "8.5 bpw, nearly lossless")
+        case .q4_K_S: return Row(fileType: .mostlyQ4_K_S, defaultType: .q4_K, summary: "4.6 bpw")
+        case .q4_K_M: return Row(fileType: .mostlyQ4_K_M, defaultType: .q4_K, summary: "4.9 bpw, the usual default (what Ollama ships)")
+        case .q5_K_S: return Row(fileType: .mostlyQ5_K_S, defaultType: .q5_K, summary: "5.5 bpw")
+        case .q5_K_M: return Row(fileType: .mostlyQ5_K_M, defaultType: .q5_K, summary: "5.7 bpw")
+        case .q6_K: return Row(fileType: .mostlyQ6_K, defaultType: .q6_K, summary: "6.6 bpw")
+        case .f16: return Row(fileType: .mostlyF16, defaultType: .f16, summary: "16 bpw, unquantized")
+        case .bf16: return Row(fileType: .mostlyBF16, defaultType: .bf16, summary: "16 bpw, unquantized")
+        case .f32: return Row(fileType: .allF32, defaultType: .f32, summary: "32 bpw, unquantized")
         }
     }
 
+    /// `general.file_type`.
+    public var fileType: GGUFFileType { row.fileType }
+
     /// The tensor type of the mix before per-tensor adjustments (`llama_ftype_get_default_type`).
-    public var defaultType: GGMLType {
-        switch self {
-        case .q4_0: return .q4_0
-        case .q4_1: return .q4_1
-        case .q5_0: return .q5_0
-        case .q5_1: return .q5_1
-        case .q8_0: return .q8_0
-        case .q4_K_S, .q4_K_M: return .q4_K
-        case .q5_K_S, .q5_K_M: return .q5_K
-        case .q6_K: return .q6_K
-        case .f16: return .f16
-        case .bf16: return .bf16
-        case .f32: return .f32
-        }
-    }
+    public var defaultType: GGMLType { row.defaultType }
+
+    /// What the file type is for, for `--help` and error messages.
+    public var summary: String { row.summary }
 
     /// The suffix of a registered name: `q4_K_M`, `q8_0`, `f16` (as Ollama and llama.cpp spell them).
     public var tagSuffix: String {
         rawValue.hasPrefix("Q") ? "q" + rawValue.dropFirst() : rawValue.lowercased()
-    }
-
-    /// What the file type is for, for `--help` and error messages.
-    public var summary: String {
-        switch self {
-        case .q4_K_M: return "4.9 bpw, the usual default (what Ollama ships)"
-        case .q8_0: return "8.5 bpw, nearly lossless"
-        case .q5_K_M: return "5.7 bpw"
-        case .q4_K_S: return "4.6 bpw"
-        case .q5_K_S: return "5.5 bpw"
-        case .q6_K: return "6.6 bpw"
-        case .q4_0: return "4.5 bpw, legacy"
-        case .q4_1: return "5.0 bpw, legacy"
-        case .q5_0: return "5.5 bpw, legacy"
-        case .q5_1: return "6.0 bpw, legacy"
-        case .f16, .bf16: return "16 bpw, unquantized"
-        case .f32: return "32 bpw, unquantized"
-        }
     }
 }

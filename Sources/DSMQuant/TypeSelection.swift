@@ -209,14 +209,3 @@ public enum TensorCategory: Sendable, Equatable {
     /// V, QKV and KV_B: the tensors most sensitive to quantization.
     public var isAttentionV: Bool { self == .attentionV || self == .attentionQKV || self == .attentionKVB }
 }
-
-extension GGMLType {
-    /// A block-quantized type (not F32/F16/BF16 or an integer type).
-    public var isQuantized: Bool { blockSize > 1 }
-}
-
-/// Why a quantization was refused.
-public struct QuantizeError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ message: String) { description = message }
-}

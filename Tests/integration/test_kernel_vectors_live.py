@@ -48,6 +48,21 @@ def test_checked_in_vector_equals_live_libggml(name, live_vectors):
                     + "; regenerate with scripts/gen_quant_vectors.py only if libggml changed on purpose")
 
 
+GGML_TYPES_JSON = REPO_ROOT / "Tests" / "DSMFormatsTests" / "Vectors" / "ggml_types.json"
+
+
+def test_checked_in_type_table_equals_live_libggml(tmp_path):
+    """The ggml type table the Swift tests hold GGMLType.traits to (names, block sizes, bytes per block) is
+    re-derived from the installed libggml and must equal the checked-in file."""
+    out = tmp_path / "ggml_types.json"
+    r = subprocess.run([sys.executable, str(REPO_ROOT / "scripts" / "gen_ggml_types.py"), "--out", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, f"gen_ggml_types.py failed\n{r.stdout}\n{r.stderr}"
+    stored, live = json.loads(GGML_TYPES_JSON.read_text()), json.loads(out.read_text())
+    assert stored == live, ("checked-in ggml type table differs from libggml's: "
+                            f"{[x for x in live if x not in stored]} vs {[x for x in stored if x not in live]}")
+
+
 def test_vectors_hold_the_edge_rows():
     """The rows the kernels are most likely to get wrong are in the input: zeros, constants, +-1e30, ties,
     -0.0, subnormals, FLT_MAX, NaN and Inf (so a future edit of the generator cannot silently drop them)."""
