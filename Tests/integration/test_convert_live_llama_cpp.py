@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -55,6 +56,8 @@ def golden_rederivation(convert_fixtures, tmp_path_factory):
     with ThreadPoolExecutor(WORKERS) as pool:  # two converter processes, three fixtures (12 files) each
         for r in pool.map(check, [all_names[0::2], all_names[1::2]]):
             results.update(r)
+    # The verdicts and logs are all the tests read; the 4 GB of converted files go now, not at the session's end.
+    shutil.rmtree(out, ignore_errors=True)
     return results
 
 
@@ -108,7 +111,8 @@ def live_pairs(live_convert_fixtures, dsm_bin, tmp_path_factory):
         logs = {}
         for f in futures:
             logs.update(f.result())
-    return {n: (out / f"{n}.llama.gguf", logs[out / f"{n}.llama.gguf"], out / f"{n}.dsm.gguf", runs[n]) for n in names}
+    yield {n: (out / f"{n}.llama.gguf", logs[out / f"{n}.llama.gguf"], out / f"{n}.dsm.gguf", runs[n]) for n in names}
+    shutil.rmtree(out, ignore_errors=True)  # gone when the module ends, not when the session does
 
 
 def gguf_kv(path: Path, key: str):

