@@ -55,8 +55,14 @@ public struct GGUFHeader: Sendable {
     /// Absolute offset of the data section.
     public var dataOffset: Int
 
-    /// Parses the header at the start of `bytes`, the whole file; `file` names it in errors.
-    public static func parse(_ bytes: UnsafeRawBufferPointer, file name: String) throws(GGUFError) -> GGUFHeader {
+    /// The value of `key`, if present.
+    public func value(_ key: String) -> GGUFValue? { kvs.first { $0.key == key }?.value }
+
+    /// Parses the header at the start of `bytes`, the whole file; `file` names it in errors. With `fileSize`, `bytes`
+    /// may be only the file's first bytes (a header read over HTTP): sizes and offsets are checked against `fileSize`,
+    /// and a header longer than `bytes` fails as truncated (read more and try again).
+    public static func parse(_ bytes: UnsafeRawBufferPointer, file name: String, fileSize: Int? = nil) throws(GGUFError) -> GGUFHeader {
+        let total = fileSize ?? bytes.count
         var r = ByteReader(bytes: bytes, file: name)
         guard try r.u32() == GGUFEncoder.magic else { throw GGUFError(file: name, "bad magic (expected \"GGUF\")") }
         let version = try r.u32()
@@ -94,8 +100,8 @@ public struct GGUFHeader: Sendable {
                 // ggml's dimensions are int64: a larger one trapped converting to Int even when another is 0.
                 guard d <= UInt64(Int64.max) else { throw GGUFError(file: name, "tensor '\(tname)' has dimension \(d), above the int64 GGUF allows") }
                 let (product, overflow) = elements.multipliedReportingOverflow(by: d)
-                guard !overflow, product <= UInt64(bytes.count) * UInt64(type.blockSize) else {
-                    throw GGUFError(file: name, "tensor '\(tname)' of shape \(shape) is larger than the file (\(bytes.count) bytes)")
+                guard !overflow, product <= UInt64(total) * UInt64(type.blockSize) else {
+                    throw GGUFError(file: name, "tensor '\(tname)' of shape \(shape) is larger than the file (\(total) bytes)")
                 }
                 elements = product
             }
@@ -106,7 +112,7 @@ public struct GGUFHeader: Sendable {
         for t in infos {
             guard t.offset == UInt64(expected) else { throw GGUFError(file: name, "tensor '\(t.name)' is at offset \(t.offset), expected \(expected)") }
             expected = GGUFLayout.pad(expected + t.byteCount, alignment)
-            guard dataOffset + Int(t.offset) + t.byteCount <= bytes.count else {
+            guard dataOffset + Int(t.offset) + t.byteCount <= total else {
                 throw GGUFError(file: name, "tensor '\(t.name)' runs past the end of the file (truncated?)")
             }
         }

@@ -77,3 +77,20 @@ public struct GGUFTensorInfo: Sendable, Equatable {
     public var elementCount: Int { dimensions.reduce(1) { $0 * Int($1) } }
     public var byteCount: Int { type.byteCount(elements: elementCount) }
 }
+
+extension GGUFValue {
+    /// The value as an `Int` when it is an integer of any width that fits, else nil.
+    public var integer: Int? {
+        switch self {
+        case .uint8(let v): return Int(v)
+        case .int8(let v): return Int(v)
+        case .uint16(let v): return Int(v)
+        case .int16(let v): return Int(v)
+        case .uint32(let v): return Int(v)
+        case .int32(let v): return Int(v)
+        case .uint64(let v): return v <= UInt64(Int.max) ? Int(v) : nil
+        case .int64(let v): return Int(v)
+        default: return nil
+        }
+    }
+}
