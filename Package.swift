@@ -76,11 +76,11 @@ let package = Package(
         // a version goes through (ingest: gc lock, staging in partials/, adopt, sync, publish).
         .target(name: "DSMArtifacts", dependencies: ["DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
         // Content-addressed blobs, manifests, locks, atomic writes.
-        .target(name: "DSMStore", dependencies: ["DSMSystem"], swiftSettings: strict),
+        .target(name: "DSMStore", dependencies: ["DSMFormats", "DSMSystem"], swiftSettings: strict),
         // The model catalog (registry/*.json, compiled in).
         .target(name: "DSMCatalog", swiftSettings: strict),
         // `dsm pull` end to end: resolve, list, plan, download, verify, store.
-        .target(name: "DSMPull", dependencies: ["DSMHub", "DSMTransfer", "DSMStore", "DSMRegistry", "DSMArtifacts", "DSMCatalog", "DSMSystem"],
+        .target(name: "DSMPull", dependencies: ["DSMFormats", "DSMHub", "DSMTransfer", "DSMStore", "DSMRegistry", "DSMArtifacts", "DSMCatalog", "DSMSystem"],
                 swiftSettings: strict),
         // `dsm export` / `dsm import`: zstd-compressed tar bundles of manifests and blobs, verified as they are read.
         .target(name: "DSMBundle", dependencies: ["DSMArtifacts", "DSMRegistry", "DSMStore", "DSMSystem"], swiftSettings: strict),
@@ -110,6 +110,7 @@ let package = Package(
         .executableTarget(name: "dsm", dependencies: ["DSMCommands"], swiftSettings: strict),
 
         .testTarget(name: "DSMHubTests", dependencies: ["DSMHub"], swiftSettings: strict),
+        .testTarget(name: "DSMPullTests", dependencies: ["DSMPull", "DSMFormats", "DSMStore", "DSMTransfer"], swiftSettings: strict),
         .testTarget(name: "DSMTransferTests", dependencies: ["DSMTransfer", "DSMHub"], swiftSettings: strict),
         .testTarget(name: "DSMSystemTests", dependencies: ["DSMSystem"], swiftSettings: strict),
         .testTarget(name: "DSMStoreTests", dependencies: ["DSMStore", "DSMSystem"], swiftSettings: strict),

@@ -77,10 +77,22 @@ extension Show.Output {
     func text(_ m: Manifest) -> String {
         let e = TerminalText.escaped
         let head: String
-        if m.kind == .gguf {
+        let parts = m.ggufParts.count > 1 ? " (\(m.ggufParts.count) split parts)" : ""
+        if m.kind == .gguf, case .pulled(let endpoint, let repo, let revision, let commit, let selection) = m.provenance {
             head = """
             name:     \(e(name))
-            kind:     GGUF, \(m.provenance.verb) from \(e(m.source.repo)) (\(m.source.commit.count == 64 ? "sha256:" : "")\(e(m.source.commit))), \(e(m.source.revision))
+            kind:     GGUF\(parts), pulled ready-made\(selection.map { ", " + e($0) } ?? "")
+            source:   \(e(repo)) @ \(e(revision)) (commit \(e(commit)))
+            endpoint: \(e(endpoint))
+            manifest: sha256:\(manifest)
+            pulled:   \(e(m.createdAt)) by \(e(m.tool))
+            size:     \(ByteFormat.string(size)) in \(files.count) files
+
+            """
+        } else if m.kind == .gguf {
+            head = """
+            name:     \(e(name))
+            kind:     GGUF\(parts), \(m.provenance.verb) from \(e(m.source.repo)) (\(m.source.commit.count == 64 ? "sha256:" : "")\(e(m.source.commit))), \(e(m.source.revision))
             manifest: sha256:\(manifest)
             created:  \(e(m.createdAt)) by \(e(m.tool))
             size:     \(ByteFormat.string(size))
@@ -89,6 +101,7 @@ extension Show.Output {
         } else {
             head = """
             name:     \(e(name))
+            kind:     checkpoint (Hugging Face snapshot)\(m.source.selection.map { ", " + e($0) } ?? "")
             source:   \(e(m.source.repo)) @ \(e(m.source.revision)) (commit \(e(m.source.commit)))
             endpoint: \(e(m.source.endpoint))
             manifest: sha256:\(manifest)

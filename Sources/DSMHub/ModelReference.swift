@@ -1,11 +1,13 @@
 /// What the user typed after `dsm pull`, classified.
 ///
 /// - `deepseek-r1:7b`, `deepseek-r1` → a catalog entry (family and optional tag)
-/// - `hf.co/ORG/NAME[:REV]`, `huggingface.co/ORG/NAME[:REV]`, `https://huggingface.co/ORG/NAME[/tree/REV]`,
-///   `ORG/NAME[:REV]` → a Hub repository at a revision (default `main`)
+/// - `hf.co/ORG/NAME[@REV][:TAG]`, `huggingface.co/…`, `https://huggingface.co/ORG/NAME[/tree/REV]`, `ORG/NAME[@REV][:TAG]`
+///   → a Hub repository, at a revision (default `main`), with a tag. On a repo of GGUF files the tag names a
+///   quantization (`:Q4_K_M`), as in Ollama and llama.cpp; on any other repo it is read as a revision, as dsm always
+///   did. A tag that can only be a revision (`:refs/pr/1`, a 40-hex commit) is one from the start.
 public enum ModelReference: Equatable, Sendable {
     case catalog(family: String, tag: String?)
-    case repository(RepoID, revision: String?)
+    case repository(RepoID, revision: String?, tag: String?)
 
     /// Why a reference could not be understood.
     public struct ParseError: Error, CustomStringConvertible, Equatable, Sendable {
@@ -36,11 +38,18 @@ public enum ModelReference: Equatable, Sendable {
     private static func parseRepository(_ text: String, input: String) throws(ParseError) -> ModelReference {
         var path = text
         var revision: String?
-        // ORG/NAME:REV — repo ids cannot contain ':', so the first one separates the revision (which may hold '/').
+        var tag: String?
+        // ORG/NAME[@REV]:TAG — repo ids and revisions cannot contain ':', so the first one starts the tag (which, read
+        // as a legacy revision, may hold '/').
         if let colon = path.firstIndex(of: ":") {
-            revision = String(path[path.index(after: colon)...])
+            tag = String(path[path.index(after: colon)...])
             path = String(path[..<colon])
-            if revision!.isEmpty { throw ParseError(input: input, reason: "the revision after ':' is empty") }
+            if tag!.isEmpty { throw ParseError(input: input, reason: "the tag after ':' is empty") }
+        }
+        if let at = path.firstIndex(of: "@") {
+            revision = String(path[path.index(after: at)...])
+            path = String(path[..<at])
+            if revision!.isEmpty { throw ParseError(input: input, reason: "the revision after '@' is empty") }
         }
         // Web form: ORG/NAME/tree/REV or ORG/NAME/resolve/REV/...
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
@@ -54,10 +63,19 @@ public enum ModelReference: Equatable, Sendable {
         guard let repo = RepoID(path) else {
             throw ParseError(input: input, reason: "'\(path)' is not a valid Hugging Face repo id (ORG/NAME with letters, digits, '-', '_', '.')")
         }
+        if let t = tag, !CatalogName.isTagText(t) || Revision.isCommit(t) {
+            // Only a revision can look like this: the old ORG/NAME:REV form.
+            guard revision == nil else { throw ParseError(input: input, reason: "'\(t)' is not a valid tag (letters, digits, '-', '_', '.')") }
+            revision = t
+            tag = nil
+        }
         if let revision, !Revision.isValid(revision) {
             throw ParseError(input: input, reason: "'\(revision)' is not a valid revision")
         }
-        return .repository(repo, revision: revision)
+        if let tag, !Revision.isValid(tag) {  // it may still be read as a revision (repos without GGUF files)
+            throw ParseError(input: input, reason: "'\(tag)' is neither a valid tag nor a valid revision")
+        }
+        return .repository(repo, revision: revision, tag: tag)
     }
 
     private static func parseCatalog(_ text: String, input: String) throws(ParseError) -> ModelReference {
@@ -80,6 +98,10 @@ public enum CatalogName {
     public static func isValidFamily(_ text: String) -> Bool { isName(text, max: 80) }
     /// `[a-z0-9][a-z0-9._-]{0,127}`.
     public static func isValidTag(_ text: String) -> Bool { isName(text, max: 128) }
+
+    /// A repo tag as typed (`Q4_K_M`, `UD-IQ1_S`): 1–128 letters of either case, digits, '.', '-', '_', starting with a
+    /// letter or digit.
+    public static func isTagText(_ text: String) -> Bool { isName(text.lowercased(), max: 128) }
 
     static func isName(_ text: String, max: Int) -> Bool {
         guard (1...max).contains(text.count), let first = text.unicodeScalars.first else { return false }

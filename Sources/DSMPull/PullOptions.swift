@@ -51,10 +51,35 @@ public struct PullResult: Codable, Sendable {
     /// The registry version this pull is (v1, v2, …), and the name's stable version.
     public var version: Int = 0
     public var stable: Int?
+    /// `gguf` or `hf-snapshot` (the manifest kind).
+    public var kind: String = ""
+    /// The quantization pulled from a GGUF repo (`Q4_K_M`), if one was.
+    public var tag: String?
+    /// How the files were chosen (`tag Q4_K_M`, `include '…'`), nil for the whole repo.
+    public var selection: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, repo, revision, commit, endpoint, manifest, files, seconds, version, stable
+        case name, repo, revision, commit, endpoint, manifest, files, seconds, version, stable, kind, tag, selection
         case verifyTailSeconds = "verify_tail_seconds", hashSeconds = "hash_seconds"
         case downloadedBytes = "downloaded_bytes", reusedBytes = "reused_bytes"
     }
+}
+
+/// What a pull would take (`dsm pull --dry-run --json`).
+public struct PullPreview: Codable, Sendable {
+    public struct File: Codable, Sendable {
+        public var path: String
+        public var size: Int64
+    }
+    public var name: String
+    public var repo: String
+    public var revision: String
+    public var commit: String
+    public var kind: String
+    public var tag: String?
+    public var selection: String?
+    public var files: [File]
+    public var totalBytes: Int64
+
+    enum CodingKeys: String, CodingKey { case name, repo, revision, commit, kind, tag, selection, files, totalBytes = "total_bytes" }
 }

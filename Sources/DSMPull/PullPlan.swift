@@ -14,6 +14,10 @@ public struct PullPlan: Sendable {
         public var isLFS: Bool
         /// The git object id the listing gave (of the file or of its LFS pointer).
         public var gitOid: String?
+
+        public init(path: String, size: Int64, expectation: DownloadItem.Expectation, isLFS: Bool, gitOid: String?) {
+            (self.path, self.size, self.expectation, self.isLFS, self.gitOid) = (path, size, expectation, isLFS, gitOid)
+        }
     }
 
     public var files: [File]
@@ -45,6 +49,9 @@ public struct PullPlan: Sendable {
         }
         self.files = files.sorted { $0.path < $1.path }
     }
+
+    /// A plan of files already checked (a selection from a listing).
+    public init(files: [File]) { self.files = files }
 
     /// Total bytes of the model.
     public var totalBytes: Int64 { files.reduce(0) { $0 + $1.size } }

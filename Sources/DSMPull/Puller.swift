@@ -1,4 +1,5 @@
 import Foundation
+import DSMFormats
 import DSMHub
 import DSMSystem
 import DSMStore
@@ -16,6 +17,10 @@ public final class Puller: @unchecked Sendable {
     public let cancel: CancellationFlag
     /// Called with the engine once downloading starts (for the progress display).
     public var onDownloadStart: (@Sendable (DownloadEngine, PullPlan) -> Void)?
+    /// Called with the chosen files before anything is downloaded.
+    public var onSelection: (@Sendable (PullSelection) -> Void)?
+    /// Called, for a GGUF model, with its parts' headers read over HTTP before the download (for the fit warning).
+    public var onHeaders: (@Sendable (PullSelection, [GGUFHeader]) -> Void)?
     /// Called with messages worth showing (retries, waits, discarded data).
     public var onNotice: (@Sendable (String) -> Void)?
 
@@ -25,7 +30,7 @@ public final class Puller: @unchecked Sendable {
         self.cancel = cancel
     }
 
-    public func pull(_ target: PullTarget) throws -> PullResult {
+    public func pull(_ requested: PullTarget) throws -> PullResult {
         let started = Date()
         // One store write (gc lock held until the version is recorded, working files swept), committed at the end.
         let ingest = try Ingest(store: store, sweep: true)
@@ -35,9 +40,14 @@ public final class Puller: @unchecked Sendable {
         let http = HTTPClient(proxies: options.proxies, policy: policy, userAgent: Puller.userAgent(options.toolVersion), cancel: cancel)
         let hub = HubClient(endpoint: options.endpoint, http: http, token: options.token)
 
-        let commit = Revision.isCommit(target.revision) ? target.revision : try hub.resolveCommit(target.repo, revision: target.revision)
-        let plan = try PullPlan(entries: try hub.listTree(target.repo, commit: commit), repo: target.repo.description)
-        guard !plan.files.isEmpty else { throw PullError("\(target.repo) has no files at revision \(target.revision)") }
+        let (target, commit, selection) = try choose(requested, hub: hub)
+        let plan = PullPlan(files: selection.files)
+        onSelection?(selection)
+        if selection.kind == .gguf {
+            let headers = try RemoteGGUFHeaders(hub: hub, repo: target.repo, commit: commit).read(selection.modelParts, cancel: cancel)
+            try GGUFPartCheck.checkRemote(selection.modelParts, headers: headers)
+            onHeaders?(selection, headers)
+        }
 
         var stored: [String: String] = [:]  // path -> sha256 already in the store
         var items: [DownloadItem] = []
@@ -89,16 +99,18 @@ public final class Puller: @unchecked Sendable {
             if let provider = downloadFor[file.expectation.key] { stored[file.path] = stored[provider] }
         }
 
+        if selection.kind == .gguf { try GGUFPartCheck.verify(selection.modelParts, blobs: stored, store: store) }
         let files = try plan.files.map { file -> Manifest.File in
             guard let sha = stored[file.path], store.hasBlob(sha, size: file.size) else {
                 throw PullError("\(file.path) is missing from the store after the download; run the command again")
             }
             return Manifest.File(path: file.path, size: file.size, sha256: sha, gitOid: file.isLFS ? nil : file.gitOid, lfs: file.isLFS)
         }
-        let provenance = Provenance.pulled(endpoint: options.endpoint.base, repo: target.repo.description, revision: target.revision, commit: commit)
+        let provenance = Provenance.pulled(endpoint: options.endpoint.base, repo: target.repo.description, revision: target.revision,
+                                           commit: commit, selection: selection.how)
         // An unchanged revision (same commit, same files) is the version it already was, so re-pulling changes
         // nothing; a new upstream commit becomes a new version (the first version of a name is stable at once).
-        let committed = try ingest.commit(target.name, kind: .checkpoint, provenance: provenance, files: files, tool: "dsm \(options.toolVersion)")
+        let committed = try ingest.commit(target.name, kind: selection.kind, provenance: provenance, files: files, tool: "dsm \(options.toolVersion)")
         let (digest, version, stable) = (committed.version.manifest, committed.version.number, committed.stable)
         var result = PullResult(name: target.name.description, repo: target.repo.description, revision: target.revision, commit: commit,
                           endpoint: options.endpoint.base, manifest: digest,
@@ -107,7 +119,55 @@ public final class Puller: @unchecked Sendable {
                           verifyTailSeconds: cost.tailSeconds, hashSeconds: cost.hashSeconds)
         result.version = version
         result.stable = stable
+        result.kind = selection.kind.rawValue
+        result.tag = selection.label
+        result.selection = selection.how
         return result
+    }
+
+    /// What `pull` would download, decided from the listing alone (`dsm pull --dry-run`): nothing is written.
+    public func preview(_ requested: PullTarget) throws -> PullPreview {
+        try previewWithHeaders(requested).preview
+    }
+
+    /// `preview`, plus the headers of the GGUF model's parts read over HTTP range requests (empty for a checkpoint).
+    public func previewWithHeaders(_ requested: PullTarget) throws -> (preview: PullPreview, headers: [GGUFHeader]) {
+        let policy = RetryPolicy(maxAttempts: options.retries)
+        let http = HTTPClient(proxies: options.proxies, policy: policy, userAgent: Puller.userAgent(options.toolVersion), cancel: cancel)
+        let hub = HubClient(endpoint: options.endpoint, http: http, token: options.token)
+        let (target, commit, selection) = try choose(requested, hub: hub)
+        var headers: [GGUFHeader] = []
+        if selection.kind == .gguf {
+            headers = try RemoteGGUFHeaders(hub: hub, repo: target.repo, commit: commit).read(selection.modelParts, cancel: cancel)
+            try GGUFPartCheck.checkRemote(selection.modelParts, headers: headers)
+        }
+        return (PullPreview(name: target.name.description, repo: target.repo.description, revision: target.revision, commit: commit,
+                           kind: selection.kind.rawValue, tag: selection.label, selection: selection.how,
+                           files: selection.files.map { .init(path: $0.path, size: $0.size) },
+                           totalBytes: selection.files.reduce(0) { $0 + $1.size }), headers)
+    }
+
+    /// Resolves the revision, lists the repo and chooses the files (`PullSelection`); a `:TAG` on a repo without GGUF
+    /// models is the revision (dsm's older grammar), so the listing is taken again at that revision. Names the target
+    /// after what was chosen.
+    func choose(_ requested: PullTarget, hub: HubClient) throws -> (PullTarget, String, PullSelection) {
+        var target = requested
+        while true {
+            let commit = Revision.isCommit(target.revision) ? target.revision : try hub.resolveCommit(target.repo, revision: target.revision)
+            let listing = try PullPlan(entries: try hub.listTree(target.repo, commit: commit), repo: target.repo.description)
+            guard !listing.files.isEmpty else { throw PullError("\(target.repo) has no files at revision \(target.revision)") }
+            do {
+                let selection = try PullSelection.choose(from: listing.files, repo: target.repo.description, tag: target.tag,
+                                                         tagMayBeRevision: !target.revisionIsExplicit, filter: target.filter,
+                                                         withImatrix: target.withImatrix)
+                target.name = try target.named(selection.label)
+                return (target, commit, selection)
+            } catch let legacy as PullSelection.TagIsRevision {
+                guard Revision.isValid(legacy.revision) else { throw PullError("'\(legacy.revision)' is not a valid revision") }
+                (target.revision, target.revisionIsExplicit, target.tag) = (legacy.revision, true, nil)
+                target.name = try target.named(nil)
+            }
+        }
     }
 
     private func checkDiskSpace(_ items: [DownloadItem]) throws {

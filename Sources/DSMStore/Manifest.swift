@@ -1,3 +1,4 @@
+import DSMFormats
 import DSMSystem
 import Foundation
 
@@ -14,6 +15,9 @@ public struct Manifest: Codable, Equatable, Sendable {
         public var repo: String
         public var revision: String
         public var commit: String
+        /// Which files of the repo were pulled, when not all (`tag UD-IQ1_S`, `include 'Q4_K_M/*'`); absent from
+        /// manifests that took the whole repo, so their bytes and digests are what they always were.
+        public var selection: String?
         public init(endpoint: String, repo: String, revision: String, commit: String) {
             self.endpoint = endpoint
             self.repo = repo
@@ -125,7 +129,13 @@ public struct StoreError: Error, CustomStringConvertible, Sendable {
 }
 
 extension Manifest {
-    /// The GGUF a runtime loads: the first `.gguf` file by path (the first shard of a split file), or nil for a
-    /// checkpoint.
-    public var firstGGUF: File? { files.filter { $0.path.hasSuffix(".gguf") }.min { $0.path < $1.path } }
+    /// The GGUF model's files in load order: the parts of a split set by number, or the one model file. Importance
+    /// matrices and vision projectors beside the model are not among them (`GGUFFileName.role`). Empty for a checkpoint.
+    public var ggufParts: [File] {
+        let models = files.compactMap { f in GGUFFileName(f.path).flatMap { $0.role == .model ? ($0, f) : nil } }
+        return models.sorted { ($0.0.part?.number ?? 0, $0.1.path) < ($1.0.part?.number ?? 0, $1.1.path) }.map(\.1)
+    }
+
+    /// The GGUF a runtime opens: the first part (llama.cpp finds the others by name beside it), or nil for a checkpoint.
+    public var firstGGUF: File? { ggufParts.first }
 }

@@ -2,8 +2,9 @@
 /// commit) exactly as earlier manifests spell them, so digests and older files stay what they are; this type is
 /// the one place that knows those spellings.
 public enum Provenance: Equatable, Sendable {
-    /// Pulled from a Hugging Face compatible hub (`endpoint` is its base URL) at `commit`; `revision` is what was asked for.
-    case pulled(endpoint: String, repo: String, revision: String, commit: String)
+    /// Pulled from a Hugging Face compatible hub (`endpoint` is its base URL) at `commit`; `revision` is what was asked for;
+    /// `selection` says which files were taken when not the whole repo (`tag UD-IQ1_S`, `include 'Q4_K_M/*'`).
+    case pulled(endpoint: String, repo: String, revision: String, commit: String, selection: String? = nil)
     /// `dsm convert` of `from` (a stored name, or a folder's path) to `outType` (`f16`, `bf16`, `f32`); `input` is the
     /// source version's manifest digest, or nil for a folder.
     case converted(from: String, outType: String, input: String?)
@@ -19,8 +20,10 @@ public enum Provenance: Equatable, Sendable {
     /// The stored fields.
     public var source: Manifest.Source {
         switch self {
-        case .pulled(let endpoint, let repo, let revision, let commit):
-            return .init(endpoint: endpoint, repo: repo, revision: revision, commit: commit)
+        case .pulled(let endpoint, let repo, let revision, let commit, let selection):
+            var source = Manifest.Source(endpoint: endpoint, repo: repo, revision: revision, commit: commit)
+            source.selection = selection
+            return source
         case .converted(let from, let outType, let input):
             return .init(endpoint: Self.convertEndpoint, repo: from, revision: "outtype=\(outType)", commit: input ?? Self.local)
         case .quantized(let from, let fileType, let input):
@@ -41,7 +44,7 @@ public enum Provenance: Equatable, Sendable {
         case Self.createEndpoint:
             self = .created(path: s.repo, contentKey: s.commit)
         default:
-            self = .pulled(endpoint: s.endpoint, repo: s.repo, revision: s.revision, commit: s.commit)
+            self = .pulled(endpoint: s.endpoint, repo: s.repo, revision: s.revision, commit: s.commit, selection: s.selection)
         }
     }
 

@@ -6,18 +6,22 @@ import DSMHub
         ("deepseek-r1:7b", ModelReference.catalog(family: "deepseek-r1", tag: "7b")),
         ("deepseek-r1", .catalog(family: "deepseek-r1", tag: nil)),
         ("DeepSeek-R1:7B", .catalog(family: "deepseek-r1", tag: "7b")),
-        ("hf.co/deepseek-ai/DeepSeek-V2-Lite-Chat", .repository(RepoID("deepseek-ai/DeepSeek-V2-Lite-Chat")!, revision: nil)),
-        ("hf.co/deepseek-ai/DeepSeek-V2-Lite-Chat:refs/pr/1", .repository(RepoID("deepseek-ai/DeepSeek-V2-Lite-Chat")!, revision: "refs/pr/1")),
-        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", .repository(RepoID("deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B")!, revision: nil)),
-        ("https://huggingface.co/deepseek-ai/DeepSeek-R1", .repository(RepoID("deepseek-ai/DeepSeek-R1")!, revision: nil)),
-        ("https://huggingface.co/deepseek-ai/DeepSeek-R1/tree/v1.0", .repository(RepoID("deepseek-ai/DeepSeek-R1")!, revision: "v1.0")),
-        ("  org/name:0123456789abcdef0123456789abcdef01234567 ", .repository(RepoID("org/name")!, revision: "0123456789abcdef0123456789abcdef01234567")),
+        ("hf.co/deepseek-ai/DeepSeek-V2-Lite-Chat", .repository(RepoID("deepseek-ai/DeepSeek-V2-Lite-Chat")!, revision: nil, tag: nil)),
+        ("hf.co/deepseek-ai/DeepSeek-V2-Lite-Chat:refs/pr/1", .repository(RepoID("deepseek-ai/DeepSeek-V2-Lite-Chat")!, revision: "refs/pr/1", tag: nil)),
+        ("deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B", .repository(RepoID("deepseek-ai/DeepSeek-R1-Distill-Qwen-1.5B")!, revision: nil, tag: nil)),
+        ("https://huggingface.co/deepseek-ai/DeepSeek-R1", .repository(RepoID("deepseek-ai/DeepSeek-R1")!, revision: nil, tag: nil)),
+        ("https://huggingface.co/deepseek-ai/DeepSeek-R1/tree/v1.0", .repository(RepoID("deepseek-ai/DeepSeek-R1")!, revision: "v1.0", tag: nil)),
+        ("  org/name:0123456789abcdef0123456789abcdef01234567 ", .repository(RepoID("org/name")!, revision: "0123456789abcdef0123456789abcdef01234567", tag: nil)),
+        ("hf.co/bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF:Q4_K_M", .repository(RepoID("bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF")!, revision: nil, tag: "Q4_K_M")),
+        ("hf.co/unsloth/DeepSeek-R1-0528-GGUF@v2:UD-IQ1_S", .repository(RepoID("unsloth/DeepSeek-R1-0528-GGUF")!, revision: "v2", tag: "UD-IQ1_S")),
+        ("org/name@refs/pr/3", .repository(RepoID("org/name")!, revision: "refs/pr/3", tag: nil)),
+        ("org/name:v1.0", .repository(RepoID("org/name")!, revision: nil, tag: "v1.0")),
     ])
     func parses(input: String, expected: ModelReference) throws {
         #expect(try ModelReference.parse(input) == expected)
     }
 
-    @Test(arguments: ["", "a:b:c", "org/na me", "org/-bad", "hf.co/onlyone", "org/name/extra", "org//name", "org/name:", "-x", "org/a..b", "org/name:bad..rev"])
+    @Test(arguments: ["", "a:b:c", "org/na me", "org/-bad", "hf.co/onlyone", "org/name/extra", "org//name", "org/name:", "-x", "org/a..b", "org/name:bad..rev", "org/name@", "org/name@a:refs/pr/1"])
     func rejects(input: String) {
         #expect(throws: ModelReference.ParseError.self) { try ModelReference.parse(input) }
     }

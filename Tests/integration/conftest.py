@@ -520,6 +520,19 @@ def llama_cpp_binary(name: str) -> str:
 
 
 @pytest.fixture(scope="session")
+def gguf_repos(repos, dsm_bin, tmp_path_factory) -> dict:
+    """The GGUF repos of the test hub (make_gguf_repos.py: real llama-quantize and llama-gguf-split output of the demo
+    model, per-file, split-folder and broken layouts), added to the hub's root once per run. Returns its summary."""
+    sources = tmp_path_factory.mktemp("gguf-sources")
+    bindir = str(Path(llama_cpp_binary("llama-quantize")).parent)
+    llama_cpp_binary("llama-gguf-split")
+    r = subprocess.run([sys.executable, str(FIXTURES / "make_gguf_repos.py"), str(repos), str(sources), str(repos / DEMO_REPO),
+                        dsm_bin, bindir], capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, f"make_gguf_repos.py failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
+    return json.loads(r.stdout)
+
+
+@pytest.fixture(scope="session")
 def demo_versions(repos, dsm_bin, tmp_path_factory):
     """The demo model at Q4_K_M (v1) and Q8_0 (v2), made by dsm quantize once."""
     out = tmp_path_factory.mktemp("serve-inputs")

@@ -8,9 +8,10 @@ import DSMStore
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
-    if case .repository(let repo, let revision)? = try? ModelReference.parse(text) {
+    if case .repository(let repo, let revision, let tag)? = try? ModelReference.parse(text) {
         precondition(RepoID(repo.description) == repo, "repo id \(repo) does not round-trip")
         if let revision { precondition(Revision.isValid(revision), "invalid revision \(revision) accepted") }
+        if let tag { precondition(CatalogName.isTagText(tag) && Revision.isValid(tag), "invalid tag \(tag) accepted") }
     }
     _ = Revision.isCommit(text)
     let (body, selector) = VersionSelector.split(text)
