@@ -135,8 +135,9 @@ struct Serve: ParsableCommand {
     private func applyFitAdvice(_ fleet: inout Fleet.Options, registry: Registry, served: [ModelName]) throws {
         let machine = MachineProbe.detect(diskPath: global.store.root, environment: global.environment)
         for name in served {
-            guard let v = try registry.lookup(name, nil), let g = v.manifest.firstGGUF else { continue }
-            let advice = FitAdvice.serving(ggufPath: global.store.blobPath(g.sha256), label: name.description, context: contextSize, machine: machine)
+            guard let v = try registry.lookup(name, nil), !v.manifest.ggufParts.isEmpty else { continue }
+            let advice = FitAdvice.serving(ggufPaths: v.manifest.ggufParts.map { global.store.blobPath($0.sha256) }, label: name.description,
+                                           context: contextSize, machine: machine)
             if let w = advice.warning, !global.quiet { Console.error("warning: " + w) }
             if gpuLayers == nil, served.count == 1, let n = advice.gpuLayers { fleet.settings.gpuLayers = n }
         }
@@ -232,11 +233,8 @@ struct Serve: ParsableCommand {
         for name in names {
             guard let v = try registry.lookup(name, nil) else { continue }
             var model = ServedModel(name: name.description, version: v.number)
-            if let f = v.manifest.firstGGUF {
-                model.ggufPath = registry.store.blobPath(f.sha256)
-            } else {
-                model.checkpointPath = registry.store.root + "/serve/snapshots/" + v.digest
-            }
+            let folder = registry.store.versionFolder(v.digest)
+            if let f = v.manifest.firstGGUF { model.ggufPath = folder + "/" + f.path } else { model.checkpointPath = folder }
             do {
                 let plan = try RuntimeLaunch.plan(fleet.kind, executable: fleet.executable, model: model, port: 0, settings: fleet.settings,
                                                   workDirectory: registry.store.root + "/serve")

@@ -31,6 +31,8 @@ extension Registry {
         public var versionManifests: [String] = []
         /// Temp files of registry, manifest and blob writes a crash interrupted (older than an hour).
         public var temporaries: [String] = []
+        /// Folders of links runtimes read (`Store.versionFolder`) whose versions are gone.
+        public var versionFolders: [String] = []
     }
 
     /// Removes blobs no version references, version manifests no state references, and partial downloads older
@@ -68,6 +70,7 @@ extension Registry {
                 FileSystem.removeEmptyDirectory(folder(name))  // stays if a temp file is left there; the age rule below removes that later
             }
         }
+        try removeStaleVersionFolders(dryRun: dryRun, into: &out)
         let now = Date().timeIntervalSince1970
         // `state.json.tmp-…`, `<tag>.json.tmp-…` and the like, left by a kill between writing a temp file and renaming
         // it, by the store's own rule: age decides (registry changes do not take the gc lock, and a running one has a
@@ -87,6 +90,21 @@ extension Registry {
         }
         if !dryRun { try store.syncBlobs() }
         return out
+    }
+
+    /// Version folders (`Store.versionFolder`) whose digest no recorded version has any more, and staging folders
+    /// a killed `dsm serve` left.
+    private func removeStaleVersionFolders(dryRun: Bool, into out: inout Collection) throws {
+        var live = Set<String>()
+        for name in names() { for v in try state(of: name)?.versions ?? [] { live.insert(v.manifest) } }
+        let dir = store.versionFoldersDirectory
+        let now = Date().timeIntervalSince1970
+        for entry in FileSystem.list(dir) where !live.contains(entry) {
+            // A staging folder is a running server's until it is an hour old.
+            if TemporaryName.isTemporary(entry), now - (FileSystem.modificationTime(dir + "/" + entry) ?? now) < 3600 { continue }
+            out.versionFolders.append(entry)
+            if !dryRun { FileSystem.removeTree(dir + "/" + entry) }
+        }
     }
 
     /// One problem `verify` found.

@@ -165,43 +165,13 @@ public final class Fleet: @unchecked Sendable {
                                onRestart: { metrics.with { $0.recordRestart(model: model.name, version: "v\(model.version)") } })
     }
 
-    /// The files a runtime reads: the GGUF blob, or a folder of links to the checkpoint's blobs under its repo paths.
+    /// The files a runtime reads: the version's folder of links (`VersionFolder`), and in it the first GGUF part for
+    /// llama.cpp and Ollama, or the folder itself for vLLM.
     private func served(_ v: ResolvedVersion) throws -> ServedModel {
-        let store = registry.store
         var m = ServedModel(name: v.name.description, version: v.number)
-        if let f = v.manifest.firstGGUF {
-            m.ggufPath = store.blobPath(f.sha256)
-        } else {
-            let dir = workDirectory + "/snapshots/" + v.digest
-            // Every link must land inside `dir`, whatever the manifest says: its paths are checked on paper
-            // (SnapshotLinks) and each link's folder on disk once made (no symlinked folder may lead elsewhere).
-            let links: [(path: String, sha256: String)]
-            do { links = try SnapshotLinks.plan(v.manifest.files) } catch { throw SpawnError("\(v.name)@v\(v.number): \(error)") }
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            guard let realDir = Self.realPath(dir) else { throw SpawnError("cannot resolve \(dir)") }
-            for (path, sha) in links {
-                let link = dir + "/" + path
-                let parent = (link as NSString).deletingLastPathComponent
-                try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
-                guard let realParent = Self.realPath(parent), realParent == realDir || realParent.hasPrefix(realDir + "/") else {
-                    throw SpawnError("\(v.name)@v\(v.number): the folder of '\(TerminalText.escaped(path))' resolves outside \(dir); refusing to link it")
-                }
-                if (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == nil {
-                    try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: store.blobPath(sha))
-                }
-            }
-            m.checkpointPath = dir
-        }
+        let dir = try VersionFolder.materialize(v, store: registry.store)
+        if let f = v.manifest.firstGGUF { m.ggufPath = dir + "/" + f.path } else { m.checkpointPath = dir }
         return m
-    }
-}
-
-extension Fleet {
-    /// `path` with every symlink resolved (realpath(3)), or nil when it does not exist.
-    static func realPath(_ path: String) -> String? {
-        guard let p = realpath(path, nil) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
     }
 }
 

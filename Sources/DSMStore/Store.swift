@@ -29,6 +29,10 @@ public struct Store: Sendable {
     public var partialsDirectory: String { root + "/partials" }
     public var manifestsDirectory: String { root + "/manifests" }
     public var locksDirectory: String { root + "/locks" }
+    /// Where runtimes read versions from: one read-only folder of links per manifest digest (`versionFolder`).
+    public var versionFoldersDirectory: String { root + "/serve/snapshots" }
+    /// The folder of links to the files of the version whose manifest digest is `digest`, under their repo paths.
+    public func versionFolder(_ digest: String) -> String { versionFoldersDirectory + "/" + digest }
 
     /// Creates the folders.
     public func prepare() throws {

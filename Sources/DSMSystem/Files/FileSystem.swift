@@ -89,11 +89,13 @@ public enum FileSystem {
         _ = rmdir(path)
     }
 
-    /// Removes a directory tree; missing entries are ignored.
+    /// Removes a directory tree; missing entries are ignored. Read-only folders (version folders) are made writable
+    /// first, so their entries can go.
     public static func removeTree(_ path: String) {
         var st = stat()
         guard lstat(path, &st) == 0 else { return }
         if (st.st_mode & S_IFMT) == S_IFDIR {
+            if st.st_mode & 0o200 == 0 { _ = chmod(path, 0o700) }
             for name in list(path) { removeTree(path + "/" + name) }
             _ = rmdir(path)
         } else {
