@@ -1,6 +1,10 @@
 import ArgumentParser
 import DSMCatalog
 import DSMFit
+import DSMFormats
+import DSMHub
+import DSMPull
+import DSMTransfer
 import DSMStore
 import Foundation
 
@@ -63,7 +67,7 @@ struct Fit: ParsableCommand {
             }
             return global.json ? try Console.json(out) : Console.out(FitReport.overview(out))
         }
-        let input = try FitInput.resolve(model, store: global.store, catalog: catalog)
+        let input = try FitInput.resolve(model, store: global.store, catalog: catalog, remote: remoteInput)
         let plans = FitPlanner.plans(input.shape, ggufType: input.ggufType, context: context, machine: machine)
         out.model = input.label
         out.source = input.source
@@ -75,6 +79,26 @@ struct Fit: ParsableCommand {
         out.reference = input.catalog?.entry.hardware
         if global.json { return try Console.json(out) }
         Console.out(FitReport.detail(out, input: input))
+    }
+
+    /// A Hub reference's quantization, sized exactly from its GGUF headers read over HTTP range requests (nothing is
+    /// downloaded); nil for text that is no Hub repo reference.
+    private func remoteInput(_ text: String) throws -> FitInput? {
+        guard case .repository? = try? ModelReference.parse(text) else { return nil }
+        let catalog = (try? Catalog.load(environment: global.environment)) ?? Catalog(families: [])
+        do {
+            let target = try PullTarget.resolve(text, revision: nil, name: nil, catalog: catalog)
+            let (preview, headers) = try Puller(options: Pull.options(global: global), cancel: CancellationFlag()).previewWithHeaders(target)
+            guard let first = headers.first else {
+                throw CommandFailure(message: "\(preview.repo) holds no GGUF model (it is a checkpoint); `dsm fit` sizes checkpoints once pulled, or by their catalog name")
+            }
+            return try FitInput.fromGGUF(value: first.value, tensors: headers.flatMap(\.tensors), label: preview.name,
+                                         source: "GGUF headers of \(preview.repo) @ \(preview.commit.prefix(12))", downloadBytes: preview.totalBytes)
+        } catch let failure as CommandFailure {
+            throw failure
+        } catch {
+            throw CommandFailure(message: "\(error)")
+        }
     }
 
     /// This machine, with any planned values put in.

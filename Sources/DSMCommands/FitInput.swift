@@ -21,16 +21,19 @@ struct FitInput {
     /// Bytes still to download (0 when stored).
     var downloadBytes: Int64
 
-    static func resolve(_ text: String, store: Store, catalog: Catalog) throws -> FitInput {
+    /// `remote` reads a Hub reference's GGUF headers over HTTP (nil when `text` is no Hub reference).
+    static func resolve(_ text: String, store: Store, catalog: Catalog, remote: (String) throws -> FitInput? = { _ in nil }) throws -> FitInput {
         let found: Artifact?
         do { found = try ArtifactResolver(store: store).find(text, among: [.ggufFile, .stored]) } catch { throw CommandFailure(message: "\(error)") }
         if let found {
             guard let v = found.version else { return try fromGGUF(path: found.label, label: text, source: "GGUF file") }
-            if let g = v.manifest.firstGGUF {
-                return try fromGGUF(path: store.blobPath(g.sha256), label: "\(v.name)@v\(v.number)", source: "stored GGUF")
+            let parts = v.manifest.ggufParts
+            if !parts.isEmpty {
+                return try fromGGUF(paths: parts.map { store.blobPath($0.sha256) }, label: "\(v.name)@v\(v.number)", source: "stored GGUF")
             }
             return try fromCheckpoint(v, store: store, catalog: catalog)
         }
+        if let fromHub = try remote(text) { return fromHub }
         let (body, _) = VersionSelector.split(text)
         let parts = body.split(separator: ":", maxSplits: 1).map(String.init)
         if let m = catalog.lookup(family: parts[0], tag: parts.count > 1 ? parts[1] : nil) {
@@ -55,15 +58,26 @@ struct FitInput {
                         downloadBytes: e.downloadBytes)
     }
 
-    /// Exact sizes from the tensors; attention from the metadata.
     static func fromGGUF(path: String, label: String, source: String) throws -> FitInput {
-        let f: GGUFFile
-        do { f = try GGUFFile(path: path) } catch { throw CommandFailure(message: "\(error)") }
-        guard case .string(let arch)? = f.value("general.architecture") else {
+        try fromGGUF(paths: [path], label: label, source: source)
+    }
+
+    /// A GGUF on disk, single or split (all parts, in order).
+    static func fromGGUF(paths: [String], label: String, source: String) throws -> FitInput {
+        let files: [GGUFFile]
+        do { files = try paths.map { try GGUFFile(path: $0) } } catch { throw CommandFailure(message: "\(error)") }
+        return try fromGGUF(value: files[0].value, tensors: files.flatMap(\.tensors), label: label, source: source, downloadBytes: 0)
+    }
+
+    /// Exact sizes from the tensors of every part; metadata from the first part. `downloadBytes` is what a pull would
+    /// still fetch (headers read over HTTP before pulling), 0 for stored models.
+    static func fromGGUF(value: (String) -> GGUFValue?, tensors: [GGUFTensorInfo], label: String, source: String,
+                         downloadBytes: Int64) throws -> FitInput {
+        guard case .string(let arch)? = value("general.architecture") else {
             throw CommandFailure(message: "\(label): the GGUF has no general.architecture")
         }
         func int(_ key: String) -> Int? {
-            switch f.value("\(arch).\(key)") {
+            switch value("\(arch).\(key)") {
             case .uint32(let v)?: return Int(v)
             case .int32(let v)?: return Int(v)
             case .uint64(let v)?: return Int(v)
@@ -73,7 +87,7 @@ struct FitInput {
         }
         var layerBytes: [Int: Int64] = [:]
         var other: Int64 = 0, params: Int64 = 0
-        for t in f.tensors {
+        for t in tensors {
             params += Int64(t.elementCount)
             let parts = t.name.split(separator: ".")
             if parts.count > 2, parts[0] == "blk", let n = Int(parts[1]) { layerBytes[n, default: 0] += Int64(t.byteCount) } else { other += Int64(t.byteCount) }
@@ -82,7 +96,7 @@ struct FitInput {
         let hidden = int("embedding_length") ?? 0
         let heads = int("attention.head_count") ?? 1
         var vocab = 0
-        if case .array(_, let tokens)? = f.value("tokenizer.ggml.tokens") { vocab = tokens.count }
+        if case .array(_, let tokens)? = value("tokenizer.ggml.tokens") { vocab = tokens.count }
         let attention: ModelShape.Attention?
         if let rank = int("attention.kv_lora_rank"), let rope = int("rope.dimension_count") {
             attention = .mla(kvLoraRank: rank, ropeDim: rope)
@@ -93,14 +107,14 @@ struct FitInput {
             attention = nil
         }
         var type: String?
-        if case .uint32(let ft)? = f.value("general.file_type") {
+        if case .uint32(let ft)? = value("general.file_type") {
             type = QuantFileType.allCases.first { $0.fileType.rawValue == ft }?.rawValue
         }
         let shape = ModelShape(layers: layers, hiddenSize: hidden, vocabSize: vocab, attention: attention, parameters: params,
                                activeParameters: nil, contextLength: int("context_length") ?? 4096,
                                ggufLayerBytes: (0..<layers).map { layerBytes[$0] ?? 0 }, ggufOtherBytes: other)
         return FitInput(label: label, source: "\(source), \(arch)" + (type.map { ", \($0)" } ?? ""), shape: shape, ggufType: type,
-                        catalog: nil, downloadBytes: 0)
+                        catalog: nil, downloadBytes: downloadBytes)
     }
 
     /// A pulled checkpoint: the catalog entry of its repo when there is one, else its config.json and file sizes.
