@@ -154,7 +154,37 @@ def check_fields(obj, fields, where, report):
     return ok
 
 
+GGUF_FIELDS = {"repo": "str", "revision": "str", "tag": "str", "bytes": "int", "parts": "int|null"}
+GGUF_TAG_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+
+def check_gguf_source(entry, where, report):
+    """The optional `gguf` source (a quantization in a GGUF repo) and `pull` ("checkpoint" or "gguf")."""
+    gguf, pull = entry.get("gguf"), entry.get("pull", "checkpoint")
+    if pull not in ("checkpoint", "gguf"):
+        report.error(where + ".pull", "'%s' is not checkpoint or gguf" % pull)
+    if pull == "gguf" and gguf is None:
+        report.error(where + ".pull", "'gguf' needs a gguf source")
+    if gguf is None:
+        return
+    if not isinstance(gguf, dict):
+        report.error(where + ".gguf", "expected an object or null")
+        return
+    if not check_fields(gguf, GGUF_FIELDS, where + ".gguf: ", report):
+        return
+    if not valid_repo(gguf["repo"]):
+        report.error(where + ".gguf.repo", "'%s' is not a Hugging Face repo id of the form org/name" % gguf["repo"])
+    if not valid_revision(gguf["revision"]):
+        report.error(where + ".gguf.revision", "'%s' is not a valid revision" % gguf["revision"])
+    if not GGUF_TAG_RE.match(gguf["tag"]):
+        report.error(where + ".gguf.tag", "'%s' is not a quantization tag (letters, digits, '.', '-', '_')" % gguf["tag"])
+    if gguf["bytes"] <= 0 or (gguf["parts"] is not None and gguf["parts"] <= 0):
+        report.error(where + ".gguf", "bytes and parts must be positive")
+
+
 def check_tag(entry, where, report):
+    check_gguf_source(entry, where, report)
+    entry = {k: v for k, v in entry.items() if k not in ("gguf", "pull")}
     if not check_fields(entry, TAG_FIELDS, where, report):
         return
     if not valid_repo(entry["repo"]):

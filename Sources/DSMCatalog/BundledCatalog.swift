@@ -817,6 +817,174 @@ public enum BundledCatalog {
       },
       "ollama_tag": "deepseek-r1:671b-0528-q4_K_M",
       "notes": "May 2025 update of DeepSeek-R1; same DeepseekV3ForCausalLM shape and FP8 128x128 block scaling as 671b (checked against a copy of the config). Same parameter/size conventions as 671b. base_model unverified (assumed DeepSeek-V3-Base, as for R1)."
+    },
+    "671b-ud-iq1_s": {
+      "repo": "deepseek-ai/DeepSeek-R1",
+      "revision": "main",
+      "architecture": "DeepseekV3ForCausalLM",
+      "base_model": "deepseek-ai/DeepSeek-V3-Base",
+      "parameters": 671026419200,
+      "active_parameters": 36625618432,
+      "source_dtype": "F8_E4M3",
+      "download_bytes": 688472000000,
+      "context_length": 163840,
+      "shape": {
+        "layers": 61,
+        "hidden_size": 7168,
+        "vocab_size": 129280,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
+      "default_quantization": "Q2_K",
+      "convertible": true,
+      "hardware": {
+        "params_class": "671B",
+        "cpu_cores": 64,
+        "ram_gb": 512,
+        "gpu_vram_gb": 80,
+        "gpu_example": "8x A100/H100 80GB",
+        "gpu_count": 8,
+        "disk_gb": 2048
+      },
+      "ollama_tag": null,
+      "notes": "Unsloth's dynamic 1.58-bit quantization of DeepSeek-R1 (January 2025): low bits for the routed experts, more for attention, shared experts and the first dense layers. Size 131 GB as published (unsloth blog 'Run DeepSeek R1 Dynamic 1.58-bit', 2025-01-27). Pulled ready-made from the GGUF repo; the shape and hardware facts are those of 671b.",
+      "gguf": {
+        "repo": "unsloth/DeepSeek-R1-GGUF",
+        "revision": "main",
+        "tag": "UD-IQ1_S",
+        "bytes": 131000000000,
+        "parts": null
+      },
+      "pull": "gguf"
+    },
+    "671b-ud-iq1_m": {
+      "repo": "deepseek-ai/DeepSeek-R1",
+      "revision": "main",
+      "architecture": "DeepseekV3ForCausalLM",
+      "base_model": "deepseek-ai/DeepSeek-V3-Base",
+      "parameters": 671026419200,
+      "active_parameters": 36625618432,
+      "source_dtype": "F8_E4M3",
+      "download_bytes": 688472000000,
+      "context_length": 163840,
+      "shape": {
+        "layers": 61,
+        "hidden_size": 7168,
+        "vocab_size": 129280,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
+      "default_quantization": "Q2_K",
+      "convertible": true,
+      "hardware": {
+        "params_class": "671B",
+        "cpu_cores": 64,
+        "ram_gb": 512,
+        "gpu_vram_gb": 80,
+        "gpu_example": "8x A100/H100 80GB",
+        "gpu_count": 8,
+        "disk_gb": 2048
+      },
+      "ollama_tag": null,
+      "notes": "Unsloth's dynamic 1.73-bit quantization of DeepSeek-R1 (January 2025): low bits for the routed experts, more for attention, shared experts and the first dense layers. Size 158 GB as published (unsloth blog 'Run DeepSeek R1 Dynamic 1.58-bit', 2025-01-27). Pulled ready-made from the GGUF repo; the shape and hardware facts are those of 671b.",
+      "gguf": {
+        "repo": "unsloth/DeepSeek-R1-GGUF",
+        "revision": "main",
+        "tag": "UD-IQ1_M",
+        "bytes": 158000000000,
+        "parts": null
+      },
+      "pull": "gguf"
+    },
+    "671b-ud-iq2_xxs": {
+      "repo": "deepseek-ai/DeepSeek-R1",
+      "revision": "main",
+      "architecture": "DeepseekV3ForCausalLM",
+      "base_model": "deepseek-ai/DeepSeek-V3-Base",
+      "parameters": 671026419200,
+      "active_parameters": 36625618432,
+      "source_dtype": "F8_E4M3",
+      "download_bytes": 688472000000,
+      "context_length": 163840,
+      "shape": {
+        "layers": 61,
+        "hidden_size": 7168,
+        "vocab_size": 129280,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
+      "default_quantization": "Q2_K",
+      "convertible": true,
+      "hardware": {
+        "params_class": "671B",
+        "cpu_cores": 64,
+        "ram_gb": 512,
+        "gpu_vram_gb": 80,
+        "gpu_example": "8x A100/H100 80GB",
+        "gpu_count": 8,
+        "disk_gb": 2048
+      },
+      "ollama_tag": null,
+      "notes": "Unsloth's dynamic 2.22-bit quantization of DeepSeek-R1 (January 2025): low bits for the routed experts, more for attention, shared experts and the first dense layers. Size 183 GB as published (unsloth blog 'Run DeepSeek R1 Dynamic 1.58-bit', 2025-01-27). Pulled ready-made from the GGUF repo; the shape and hardware facts are those of 671b.",
+      "gguf": {
+        "repo": "unsloth/DeepSeek-R1-GGUF",
+        "revision": "main",
+        "tag": "UD-IQ2_XXS",
+        "bytes": 183000000000,
+        "parts": null
+      },
+      "pull": "gguf"
+    },
+    "671b-ud-q2_k_xl": {
+      "repo": "deepseek-ai/DeepSeek-R1",
+      "revision": "main",
+      "architecture": "DeepseekV3ForCausalLM",
+      "base_model": "deepseek-ai/DeepSeek-V3-Base",
+      "parameters": 671026419200,
+      "active_parameters": 36625618432,
+      "source_dtype": "F8_E4M3",
+      "download_bytes": 688472000000,
+      "context_length": 163840,
+      "shape": {
+        "layers": 61,
+        "hidden_size": 7168,
+        "vocab_size": 129280,
+        "attention": "mla",
+        "kv_heads": null,
+        "head_dim": null,
+        "kv_lora_rank": 512,
+        "rope_dim": 64
+      },
+      "default_quantization": "Q2_K",
+      "convertible": true,
+      "hardware": {
+        "params_class": "671B",
+        "cpu_cores": 64,
+        "ram_gb": 512,
+        "gpu_vram_gb": 80,
+        "gpu_example": "8x A100/H100 80GB",
+        "gpu_count": 8,
+        "disk_gb": 2048
+      },
+      "ollama_tag": null,
+      "notes": "Unsloth's dynamic 2.51-bit quantization of DeepSeek-R1 (January 2025): low bits for the routed experts, more for attention, shared experts and the first dense layers. Size 212 GB as published (unsloth blog 'Run DeepSeek R1 Dynamic 1.58-bit', 2025-01-27); 5 split parts (ik_llama.cpp PR #259 log). Pulled ready-made from the GGUF repo; the shape and hardware facts are those of 671b.",
+      "gguf": {
+        "repo": "unsloth/DeepSeek-R1-GGUF",
+        "revision": "main",
+        "tag": "UD-Q2_K_XL",
+        "bytes": 212000000000,
+        "parts": 5
+      },
+      "pull": "gguf"
     }
   }
 }

@@ -63,6 +63,24 @@ public struct CatalogEntry: Codable, Equatable, Sendable {
     public var hardware: Hardware
     public var ollamaTag: String?
     public var notes: String?
+    /// A ready-made GGUF of this tag in a well-known repo, when there is one (shown by `dsm catalog`).
+    public var gguf: GGUFSource?
+    /// `gguf` when `dsm pull family:tag` takes the GGUF source rather than the checkpoint (tags that exist only as
+    /// quantizations, such as `671b-ud-iq1_s`); nil or `checkpoint` otherwise.
+    public var pull: String?
+
+    /// Whether a pull of this tag downloads its GGUF source.
+    public var pullsGGUF: Bool { pull == "gguf" && gguf != nil }
+
+    /// One quantization in a GGUF repo: `repo` at `revision`, the files the tag `tag` picks (see docs/pull.md), and
+    /// their size as the repo's publisher states it.
+    public struct GGUFSource: Codable, Equatable, Sendable {
+        public var repo: String
+        public var revision: String
+        public var tag: String
+        public var bytes: Int64
+        public var parts: Int?
+    }
 
     /// Layers, sizes and attention of the model's config.json: grouped-query attention (`kv_heads` × `head_dim` per
     /// layer in the KV cache) or DeepSeek's multi-head latent attention (`kv_lora_rank` + `rope_dim` per layer).
@@ -102,6 +120,6 @@ public struct CatalogEntry: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case repo, revision, architecture, baseModel = "base_model", parameters, activeParameters = "active_parameters"
         case sourceDtype = "source_dtype", downloadBytes = "download_bytes", contextLength = "context_length", shape
-        case defaultQuantization = "default_quantization", convertible, hardware, ollamaTag = "ollama_tag", notes
+        case defaultQuantization = "default_quantization", convertible, hardware, ollamaTag = "ollama_tag", notes, gguf, pull
     }
 }

@@ -30,10 +30,13 @@ struct CatalogCommand: ParsableCommand {
         var convertible: Bool
         var hardware: CatalogEntry.Hardware
         var notes: String?
+        /// The ready-made GGUF of this tag, and whether a pull takes it instead of the checkpoint.
+        var gguf: CatalogEntry.GGUFSource?
+        var pullsGGUF: Bool
         enum CodingKeys: String, CodingKey {
             case name, aliases, repo, revision, architecture, parameters, activeParameters = "active_parameters"
             case sourceDtype = "source_dtype", downloadBytes = "download_bytes", defaultQuantization = "default_quantization"
-            case convertible, hardware, notes
+            case convertible, hardware, notes, gguf, pullsGGUF = "pulls_gguf"
         }
     }
 
@@ -44,21 +47,28 @@ struct CatalogCommand: ParsableCommand {
         let rows = catalog.allEntries().filter { m in
             guard let needle else { return true }
             return m.canonicalName.contains(needle) || m.entry.repo.lowercased().contains(needle) || m.entry.architecture.lowercased().contains(needle)
+                || (m.entry.gguf?.repo.lowercased().contains(needle) ?? false)
         }.map { m in
             Row(name: m.canonicalName, aliases: m.family.aliases(of: m.tag).map { "\(m.family.family):\($0)" }, repo: m.entry.repo,
                 revision: m.entry.revision, architecture: m.entry.architecture, parameters: m.entry.parameters,
                 activeParameters: m.entry.activeParameters, sourceDtype: m.entry.sourceDtype, downloadBytes: m.entry.downloadBytes,
                 defaultQuantization: m.entry.defaultQuantization, convertible: m.entry.convertible, hardware: m.entry.hardware,
-                notes: m.entry.notes)
+                notes: m.entry.notes, gguf: m.entry.gguf, pullsGGUF: m.entry.pullsGGUF)
         }
         if global.json {
             try Console.json(rows)
             return
         }
-        Console.out(Table.render(header: ["NAME", "REPO", "ARCH", "PARAMS", "DTYPE", "SIZE", "DEFAULT QUANT"], rows: rows.map {
+        Console.out(Table.render(header: ["NAME", "REPO", "ARCH", "PARAMS", "DTYPE", "SIZE", "DEFAULT QUANT", "GGUF SOURCE"], rows: rows.map {
             [$0.name, $0.repo, $0.architecture, CatalogCommand.params($0.parameters, active: $0.activeParameters), $0.sourceDtype,
-             ByteFormat.string($0.downloadBytes), $0.convertible ? $0.defaultQuantization : "-"]
+             ByteFormat.string($0.downloadBytes), $0.convertible ? $0.defaultQuantization : "-", CatalogCommand.ggufColumn($0)]
         }))
+    }
+
+    /// `unsloth/DeepSeek-R1-GGUF:UD-IQ1_S 122 GiB (pulled)`: the GGUF source, and whether `dsm pull` takes it.
+    static func ggufColumn(_ row: Row) -> String {
+        guard let g = row.gguf else { return "-" }
+        return "\(g.repo):\(g.tag) \(ByteFormat.string(g.bytes))" + (row.pullsGGUF ? " (pulled)" : "")
     }
 
     /// `7.6B`, `671B (37B active)`.
