@@ -168,3 +168,36 @@ def test_kill9_during_a_multi_part_pull_then_resume_downloads_each_part_once(run
     # each part at most once, plus what the killed connections had in flight (the usual per-connection margin)
     assert sent <= total + sizes.get("README.md", 0) + connections * largest, (sent, total, largest)
     assert res["files"] and verify_store(dsm_home)
+
+
+def test_fit_sizes_a_hub_quantization_from_its_headers_before_pulling(run_dsm, hub, gguf_repos, repos, dsm_home):
+    from gguf import GGUFReader
+    rc, out, err = run_dsm(["fit", f"hf.co/{SPLIT}:Q8_0", "--json", "--ram", "64"], timeout=120)
+    res = parse_json_stdout(rc, out, err)
+    assert "GGUF headers of" in res["source"] and "Q8_0" in res["source"], res["source"]
+    # exact weight bytes: the sum of every part's tensors, as gguf-py reads the local copies
+    sizes = gguf_repos["repos"][SPLIT]
+    parts = sorted(p for p in sizes if p.startswith("Q8_0/"))
+    tensor_bytes = sum(int(t.n_bytes) for p in parts for t in GGUFReader(str(repos / SPLIT / p)).tensors)
+    plan = next(p for p in res["plans"] if p["type"] == "Q8_0")
+    assert plan["weight_bytes"] == tensor_bytes, (plan, tensor_bytes)
+    # only the headers crossed the wire, never a whole part, and nothing was stored
+    st = hub.stats()
+    sent = sum(r["bytes_sent"] for r in st["requests"] if r["server"] == "cdn")
+    assert 0 < sent < sum(sizes[p] for p in parts) / 2, (sent, sum(sizes[p] for p in parts))
+    assert stored_names(run_dsm) == [] and not manifest_files(dsm_home)
+
+
+def test_a_catalog_tag_can_point_at_a_gguf_repo(run_dsm, hub, gguf_repos, dsm_home, tmp_path):
+    from conftest import REPO_ROOT
+    family = json.loads((REPO_ROOT / "registry" / "deepseek-r1.json").read_text())
+    family["tags"]["671b-ud-iq1_s"]["gguf"].update(repo=SPLIT, tag="Q8_0")
+    (tmp_path / "deepseek-r1.json").write_text(json.dumps(family))
+    env = {"DSM_CATALOG_DIR": str(tmp_path)}
+    rc, out, err = run_dsm(["catalog", "671b-ud", "--json"], env=env)
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert rows["deepseek-r1:671b-ud-iq1_s"]["gguf"]["repo"] == SPLIT and rows["deepseek-r1:671b-ud-iq1_s"]["pulls_gguf"], rows
+    rc, out, err = run_dsm(["pull", "deepseek-r1:671b-ud-iq1_s", "--json"], env=env, timeout=120)
+    res = parse_json_stdout(rc, out, err)
+    assert res["name"] == "deepseek-r1:671b-ud-iq1_s" and res["kind"] == "gguf" and res["tag"] == "Q8_0", res
+    assert len([f for f in res["files"] if f["path"].endswith(".gguf")]) == 3
