@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end on the bundled demo model: generate a tiny DeepSeek-R1-Distill-Qwen-shaped
 # checkpoint, serve it from the local Hugging Face compatible test hub, and `dsm pull` it through
-# HF_ENDPOINT, including an interruption and a resume. Everything lives under out/demo.
+# HF_ENDPOINT, including an interruption and a resume; convert, quantize, release, export, serve; then pull one
+# quantization of a GGUF repo of split files by its tag and serve it. Everything lives under out/demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DSM=${DSM_BIN:-.build/release/dsm}
@@ -120,6 +121,30 @@ kill -TERM $SERVE_PID; wait $SERVE_PID || true
 tail -n 4 "$OUT/serve.log"
 "$DSM" history demo-r1:latest
 "$DSM" verify demo-r1:latest
+
+step "13. A ready-made GGUF repo: one quantization (split in 3 parts) by its tag, sized before the pull, then served"
+BIN=$(dirname "$LQ")
+if [ ! -d "$OUT/repos/test-org/DeepSeek-R1-Demo-Split-GGUF" ]; then
+  "$PY" Tests/Fixtures/make_gguf_repos.py "$OUT/repos" "$OUT/gguf-sources" "$OUT/repos/$REPO" "$DSM" "$BIN" >/dev/null
+fi
+GGUF_REPO=hf.co/test-org/DeepSeek-R1-Demo-Split-GGUF
+set +e; "$DSM" pull "$GGUF_REPO:Q5_K_M"; set -e      # no such tag: the error lists the tags there are
+"$DSM" fit "$GGUF_REPO:Q8_0" | head -n 4              # exact sizes from the parts' headers, nothing downloaded
+"$DSM" pull "$GGUF_REPO:Q8_0"
+"$DSM" show "$GGUF_REPO:Q8_0" | head -n 8
+PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+DSM_PYTHON="$PWD/$PY" "$DSM" serve "$GGUF_REPO:Q8_0" --port "$PORT" --ctx-size 1024 2>"$OUT/serve-gguf.log" &
+SERVE_PID=$!
+trap 'kill $HUB_PID $SERVE_PID 2>/dev/null || true' EXIT
+for _ in $(seq 600); do
+  curl -s "http://127.0.0.1:$PORT/health" | "$PY" -c 'import json,sys; m=json.load(sys.stdin)["models"]; sys.exit(not any(r["phase"]=="ready" for v in m.values() for r in v["runtimes"]))' 2>/dev/null && break
+  sleep 0.2
+done
+ls -l "$DSM_HOME"/serve/snapshots/*/Q8_0/
+curl -s "http://127.0.0.1:$PORT/v1/chat/completions" -H 'content-type: application/json' \
+  -d '{"model":"hf.co/test-org/DeepSeek-R1-Demo-Split-GGUF:Q8_0","max_tokens":8,"messages":[{"role":"user","content":"Hello!"}]}' \
+  | "$PY" -c 'import json,sys; print("  split Q8_0 model ->", repr(json.load(sys.stdin)["choices"][0]["message"]["content"]), "(random demo weights)")'
+kill -TERM $SERVE_PID; wait $SERVE_PID || true
 
 echo
 echo "demo done. Try: DSM_HOME=$DSM_HOME $DSM show hf.co/$REPO --json"
