@@ -103,7 +103,7 @@ struct Quantize: ParsableCommand {
     func report(_ plan: QuantizePlan, input: QuantizeInput) throws {
         let bpw = Double(plan.bytesOut) * 8 / Double(max(1, plan.elements))
         let layout: GGUFOutputLayout = try split.limit.map { .split(prefix: "", limit: $0) } ?? .file("")
-        let fileBytes = try layout.size(kvs: plan.kvs, tensors: plan.tensors.map(\.info))
+        let fileBytes = try layout.size(kvs: plan.kvs, tensors: plan.infos)
         if global.json {
             try Console.json(QuantizeDryRun(source: input.label, fileType: fileType.rawValue, bytesIn: plan.bytesIn, bytes: fileBytes,
                                             tensorBytes: plan.bytesOut, bitsPerWeight: bpw, tensors: plan.entries.map {

@@ -57,6 +57,7 @@ struct QuantizeJob {
         let out = try GGUFOutput(output: output, split: split, store: store, command: "quantize")
         do {
             let plan = try plan(input)
+            if let split { _ = try GGUFSplitPlan(tensors: plan.infos, limit: split) }  // refused before the store is touched
             try out.begin()  // held until the version is recorded, so `dsm gc` leaves the new blobs alone
             let files = try quantizer.write(plan, to: out.layout, progress: onPlan(plan))
             out.cleanup.disarm()
