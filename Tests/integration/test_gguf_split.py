@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from conftest import DEMO_REPO, fmt, llama_cpp_binary, manifest_files, parse_json_stdout, sha256_file, verify_store
+from test_quantize_cli import start_until_writing
 
 
 def split_with_llama(src: Path, prefix: Path, *args) -> list[Path]:
@@ -92,6 +94,22 @@ def test_convert_split_output_and_the_store_layout(repos, single, run_dsm, dsm_h
     assert stored["parts"] == [str(dsm_home / "blobs" / f"sha256-{f['sha256']}") for f in shown["files"]], stored
     assert not [p for p in dsm_home.rglob("*") if ".tmp-" in p.name], "temp files left in the store"
     verify_store(dsm_home)
+
+
+@pytest.mark.parametrize("into", ["store", "-o"])
+def test_interrupting_a_split_write_leaves_no_part(into, single, run_dsm, dsm_home, tmp_path):
+    args = ["quantize", str(single["bf16"]), "--type", "Q5_K_M", "--threads", "1", "--split-max-tensors", "5"]
+    if into == "store":
+        folder, pattern = dsm_home / "partials", "quantize.tmp-*-0000?-of-00006.gguf.tmp-*"
+    else:
+        folder, pattern = tmp_path / "out", "x-0000?-of-00006.gguf.tmp-*"
+        args += ["-o", str(folder / "x.gguf")]
+    p = start_until_writing(run_dsm, args, folder, pattern)
+    os.killpg(p.pid, signal.SIGINT)
+    rc, out, err = run_dsm.wait(p, timeout=30)
+    assert rc == 130 and "interrupted" in err, fmt(rc, out, err)
+    assert not list(folder.iterdir()), f"left behind: {list(folder.iterdir())}"
+    assert not manifest_files(dsm_home) and not [q for q in dsm_home.rglob("*") if ".tmp-" in q.name], "nothing may be kept"
 
 
 # (b) split input, quantized as the merged file ------------------------------------------------------------------------

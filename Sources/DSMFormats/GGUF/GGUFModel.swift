@@ -24,7 +24,11 @@ public struct GGUFModel: Sendable {
     /// Opens `parts`, in part order (`GGUFSplit.order` for names), and checks them as one model.
     public init(parts: [Part]) throws {
         precondition(!parts.isEmpty)
-        let files = try parts.map { try GGUFFile(path: $0.path) }
+        let files = try parts.map { part in
+            do { return try GGUFFile(path: part.path) } catch let e as GGUFError where parts.count > 1 {
+                throw GGUFError(file: part.name, e.detail)  // a stored part's file is a blob: name it as the model does
+            }
+        }
         let headers = try zip(files, parts).map { try GGUFSplit.Header(kvs: $0.0.kvs, file: $0.1.name) }
         try GGUFSplit.validate(headers: headers, names: parts.map(\.name), tensors: files.map(\.tensors.count))
         var seen: [String: String] = [:]
