@@ -56,6 +56,10 @@ import DSMFormats
     @Test func aSingleFileIsFineUnlessItClaimsMoreParts() throws {
         try GGUFSplit.validate(headers: [.init(no: nil, count: nil, tensorsCount: nil)], names: ["model.gguf"])
         try GGUFSplit.validate(headers: [.init(no: 0, count: 1, tensorsCount: 2)], names: ["m-00001-of-00001.gguf"], tensors: [2])
+        try GGUFSplit.validate(headers: [.init(no: 0, count: 0, tensorsCount: 2)], names: ["merged.gguf"], tensors: [2])  // --merge output
+        #expect(throws: GGUFSplitError.self) {
+            try GGUFSplit.validate(headers: [.init(no: 1, count: 1, tensorsCount: 2)], names: ["m-00001-of-00001.gguf"])
+        }
         let renamed = #expect(throws: GGUFSplitError.self) {
             try GGUFSplit.validate(headers: [.init(no: 0, count: 3, tensorsCount: 9)], names: ["model.gguf"])
         }

@@ -121,6 +121,13 @@ def test_split_input_quantizes_to_the_bytes_of_the_merged_file(single, run_dsm, 
     from_split = ok_json(run_dsm, ["quantize", parts[0], "--q4", "-o", tmp_path / "from-split.gguf"])
     assert from_split["sha256"] == sha256_file(single["q4"]), "quantizing the parts must give the bytes of quantizing the merged file"
 
+    # the file llama-gguf-split --merge makes of the parts (it keeps the split keys, split.count = 0) too
+    merged = tmp_path / "merged.gguf"
+    r = subprocess.run([llama_cpp_binary("llama-gguf-split"), "--merge", str(parts[0]), str(merged)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    from_merged = ok_json(run_dsm, ["quantize", merged, "--q4", "-o", tmp_path / "from-merged.gguf"])
+    assert from_merged["sha256"] == from_split["sha256"], "quantizing the merged file must give the bytes of quantizing the parts"
+
     # llama-quantize reads the same split to the same bytes
     ref = tmp_path / "llama-q4.gguf"
     r = subprocess.run([llama_cpp_binary("llama-quantize"), str(parts[0]), str(ref), "Q4_K_M", "2"], capture_output=True, text=True, timeout=600)

@@ -127,13 +127,14 @@ public enum GGUFSplit {
 
     /// Checks the headers of a model's parts against their names (`names` in part order, as `order` returns them;
     /// `headers[i]` read from `names[i]`), as llama.cpp's loader does: part i must say `split.no` = i - 1 and
-    /// `split.count` = the part count. A single file (one name, not a part's) must not claim to be a part of
-    /// several. With `tensors` (each part's tensor count), `split.tensors.count` must be their sum.
+    /// `split.count` = the part count. A single file is fine unless it claims to be a part of several (a
+    /// `llama-gguf-split --merge` output keeps the keys with `split.count` = 0). With `tensors` (each part's tensor
+    /// count), `split.tensors.count` must be their sum.
     public static func validate(headers: [Header], names: [String], tensors: [Int]? = nil) throws(GGUFSplitError) {
         precondition(headers.count == names.count && (tensors == nil || tensors!.count == names.count))
         let n = names.count
         for (i, (h, name)) in zip(headers, names).enumerated() {
-            if n == 1 && h.no == nil && h.count == nil { break }  // a plain file, even one named `-00001-of-00001`
+            if n == 1 && (h.count ?? 0) <= 1 && (h.no ?? 0) == 0 { return }  // a plain or merged file, even one named `-00001-of-00001`
             guard let no = h.no, let count = h.count else {
                 throw GGUFSplitError("\(name) is named as part \(i + 1) of \(n) but has no \(h.no == nil ? noKey : countKey) key, "
                     + "so it is not a llama-gguf-split part; rename it, or split the model again with llama-gguf-split")
