@@ -28,6 +28,8 @@ struct Convert: ParsableCommand {
     @Option(name: .long, help: "Worker threads (default: all cores).")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @OptionGroup var split: SplitOptions
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -39,7 +41,8 @@ struct Convert: ParsableCommand {
 
     func run() throws {
         let quiet = global.quiet || global.json
-        var job = ConvertJob(source: source, outType: OutType(rawValue: outtype.lowercased())!, output: output, threads: threads, store: global.store)
+        var job = ConvertJob(source: source, outType: OutType(rawValue: outtype.lowercased())!, output: output, split: try split.limit,
+                             threads: threads, store: global.store)
         job.hashOutput = global.json
         if !quiet && Console.stderrIsTerminal {
             job.progress = { done, total in
@@ -51,11 +54,12 @@ struct Convert: ParsableCommand {
         let c = r.conversion
         if global.json {
             try Console.json(ConvertReport(path: r.path, name: r.registered?.description, architecture: c.architecture, fileType: c.fileType.rawValue,
-                                           tensors: c.tensorCount, bytes: c.bytes, sha256: r.sha256 ?? "", seconds: r.seconds))
+                                           tensors: c.tensorCount, bytes: c.bytes, sha256: r.sha256 ?? "", seconds: r.seconds,
+                                           parts: r.parts))
         } else if !global.quiet {
             Console.error("converted \(source) (\(c.architecture)) to \(c.fileType.outTypeName): \(c.tensorCount) tensors, "
                 + "\(ByteFormat.string(Int64(c.bytes))), " + String(format: "%.1f s", r.seconds))
-            Console.out(r.registered?.description ?? c.path)
+            Console.out(r.registered?.description ?? (r.parts ?? [c.path]).joined(separator: "\n"))
         }
     }
 }
@@ -70,5 +74,7 @@ struct ConvertReport: Codable {
     var bytes: Int
     var sha256: String
     var seconds: Double
-    enum CodingKeys: String, CodingKey { case path, name, architecture, fileType = "file_type", tensors, bytes, sha256, seconds }
+    /// A split output's parts (blobs, or files beside `-o`), in order; `path` and `sha256` are the first's.
+    var parts: [String]?
+    enum CodingKeys: String, CodingKey { case path, name, architecture, fileType = "file_type", tensors, bytes, sha256, seconds, parts }
 }

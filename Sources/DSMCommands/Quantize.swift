@@ -14,7 +14,9 @@ struct Quantize: ParsableCommand {
         discussion: """
         SOURCE is a stored model (a pulled checkpoint is quantized in one pass, no intermediate file), a .gguf file \
         (F32/F16/BF16, e.g. from dsm convert or llama.cpp), or a checkpoint folder; without SOURCE, the most recently \
-        pulled model. Without -o the result is registered in the store as NAME-TYPE (deepseek-r1:7b-q4_K_M).
+        pulled model. Without -o the result is registered in the store as NAME-TYPE (deepseek-r1:7b-q4_K_M). \
+        A split GGUF is read as one model: pass its first part (x-00001-of-00003.gguf, the others beside it) or a stored \
+        split model. --split-max-size / --split-max-tensors write the result as split parts, as llama-gguf-split does.
         Types: \(QuantFileType.allCases.map(\.rawValue).joined(separator: ", ")).
         """
     )
@@ -43,6 +45,8 @@ struct Quantize: ParsableCommand {
     @Flag(name: .customLong("allow-requantize"), help: "Accept an input that is already quantized (loses quality).")
     var allowRequantize = false
 
+    @OptionGroup var split: SplitOptions
+
     @OptionGroup var global: GlobalOptions
 
     func validate() throws {
@@ -58,7 +62,7 @@ struct Quantize: ParsableCommand {
 
     func run() throws {
         var job = QuantizeJob(source: source, quantizer: Quantizer(fileType: fileType, threads: threads, allowRequantize: allowRequantize),
-                              output: output, store: global.store)
+                              output: output, split: try split.limit, store: global.store)
         if dryRun {
             let (input, plan) = try job.plan()
             return try report(plan, input: input)
@@ -83,13 +87,14 @@ struct Quantize: ParsableCommand {
         if global.json {
             try Console.json(QuantizeReport(path: r.path, name: r.registered?.description, fileType: fileType.rawValue, tensors: r.plan.tensors.count,
                                             bytesIn: r.plan.bytesIn, bytes: r.bytes, bitsPerWeight: bpw, fallbacks: r.plan.fallbackCount,
-                                            sha256: r.sha256 ?? "", seconds: r.seconds, kernels: QuantKernels.selected, threads: threads))
+                                            sha256: r.sha256 ?? "", seconds: r.seconds, kernels: QuantKernels.selected, threads: threads,
+                                            parts: r.parts))
         } else if !global.quiet {
             for e in r.plan.entries where e.fallback != nil { Console.error("note: \(e.name): \(e.fallback!)") }
             Console.error("quantized \(r.input.label) to \(fileType.rawValue): \(r.plan.tensors.count) tensors, "
                 + "\(ByteFormat.string(Int64(r.plan.bytesIn))) → \(ByteFormat.string(Int64(r.bytes))) "
                 + String(format: "(%.2f bits per weight), %.1f s", bpw, r.seconds))
-            Console.out(r.registered?.description ?? r.path)
+            Console.out(r.registered?.description ?? (r.parts ?? [r.path]).joined(separator: "\n"))
         }
     }
 
@@ -97,8 +102,8 @@ struct Quantize: ParsableCommand {
     /// would write (header included, as in `--json` of a real run); the tensor sizes add up to `tensor_bytes`.
     func report(_ plan: QuantizePlan, input: QuantizeInput) throws {
         let bpw = Double(plan.bytesOut) * 8 / Double(max(1, plan.elements))
-        let (laid, dataSize) = GGUFLayout.assignOffsets(plan.tensors.map(\.info))
-        let fileBytes = GGUFEncoder.header(kvs: plan.kvs, tensors: laid).count + dataSize
+        let layout: GGUFOutputLayout = try split.limit.map { .split(prefix: "", limit: $0) } ?? .file("")
+        let fileBytes = try layout.size(kvs: plan.kvs, tensors: plan.infos)
         if global.json {
             try Console.json(QuantizeDryRun(source: input.label, fileType: fileType.rawValue, bytesIn: plan.bytesIn, bytes: fileBytes,
                                             tensorBytes: plan.bytesOut, bitsPerWeight: bpw, tensors: plan.entries.map {
@@ -142,9 +147,11 @@ struct QuantizeReport: Codable {
     var seconds: Double
     var kernels: String
     var threads: Int
+    /// A split output's parts (blobs, or files beside `-o`), in order; `path` and `sha256` are the first's.
+    var parts: [String]?
     enum CodingKeys: String, CodingKey {
         case path, name, fileType = "file_type", tensors, bytesIn = "bytes_in", bytes, bitsPerWeight = "bits_per_weight"
-        case fallbacks, sha256, seconds, kernels, threads
+        case fallbacks, sha256, seconds, kernels, threads, parts
     }
 }
 
@@ -161,7 +168,7 @@ struct QuantizeDryRun: Codable {
     var source: String
     var fileType: String
     var bytesIn: Int
-    /// The size of the file a real run writes.
+    /// The size of the file a real run writes (of all parts, when split).
     var bytes: Int
     /// The sum of the tensors' sizes (`bytes` minus the header and alignment padding).
     var tensorBytes: Int

@@ -22,11 +22,15 @@ public struct Converter: Sendable {
 
     /// What a conversion produced.
     public struct Result: Sendable {
-        public var path: String
+        /// The file written, or the parts in order.
+        public var files: [GGUFOutputFile]
         public var architecture: String
         public var fileType: GGUFFileType
         public var tensorCount: Int
-        public var bytes: Int
+        /// The (first) file.
+        public var path: String { files[0].path }
+        /// The size of all files.
+        public var bytes: Int { files.reduce(0) { $0 + $1.bytes } }
     }
 
     /// Plans the output of the checkpoint `files` without writing anything (metadata and tensor list).
@@ -56,16 +60,21 @@ public struct Converter: Sendable {
 
     /// Converts the checkpoint `files` into `output`.
     public func convert(_ files: CheckpointFiles, output: String, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
+        try convert(files, to: .file(output), progress: progress)
+    }
+
+    /// Converts the checkpoint `files` into one GGUF file or the parts of a split one.
+    public func convert(_ files: CheckpointFiles, to layout: GGUFOutputLayout, progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> Result {
         let (kvs, tensors, arch, fileType) = try plan(files)
-        let writer = try GGUFFileWriter(destination: output, kvs: kvs, tensors: tensors.map(\.info))
+        let writer = try layout.writer(kvs: kvs, tensors: tensors.map(\.info))
         let total = writer.totalSize
         let done = Counter()
         try TensorWriter(threads: threads).write(tensors, to: writer) { n in
             progress?(done.add(n), total)
         }
-        try writer.commit()
+        let written = try writer.commit()
         // The caller hashes the file only when it needs the digest (registration, --json): re-reading a large
         // GGUF costs a good part of the conversion time.
-        return Result(path: output, architecture: arch, fileType: fileType, tensorCount: tensors.count, bytes: total)
+        return Result(files: written, architecture: arch, fileType: fileType, tensorCount: tensors.count)
     }
 }

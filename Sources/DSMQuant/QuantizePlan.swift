@@ -24,6 +24,8 @@ public struct QuantizePlan: Sendable {
     public var bytesOut: Int { entries.reduce(0) { $0 + $1.bytesOut } }
     public var elements: Int { entries.reduce(0) { $0 + $1.dimensions.reduce(1, *) } }
     public var fallbackCount: Int { entries.filter { $0.fallback != nil }.count }
+    /// The tensors' header entries, in output order (what a writer lays out and a split plan cuts).
+    public var infos: [GGUFTensorInfo] { tensors.map(\.info) }
     /// The size of the file this plan writes: header, tensor data and alignment padding.
     public var fileSize: Int {
         let (laid, dataSize) = GGUFLayout.assignOffsets(tensors.map(\.info), alignment: GGUFEncoder.defaultAlignment)

@@ -19,12 +19,16 @@ public struct Quantizer: Sendable {
     }
 
     /// Plans the quantization of a GGUF file.
-    public func plan(gguf file: GGUFFile) throws -> QuantizePlan {
-        let inputs = file.tensors.map { t in
+    public func plan(gguf file: GGUFFile) throws -> QuantizePlan { try plan(gguf: GGUFModel(file)) }
+
+    /// Plans the quantization of a GGUF model, one file or a split one's parts (read as one: part 1's keys, every
+    /// part's tensors; the split keys are dropped as llama-quantize drops them).
+    public func plan(gguf model: GGUFModel) throws -> QuantizePlan {
+        let inputs = model.tensors.map { file, t in
             PlannedTensor(name: t.name, dimensions: t.dimensions.map { Int($0) }, type: t.type,
                           source: GGUFTensorRows(file: file, tensor: t), raw: file.data(t))
         }
-        return try QuantizePlan(kvs: file.kvs, tensors: inputs, fileType: fileType, allowRequantize: allowRequantize)
+        return try QuantizePlan(kvs: model.kvs, tensors: inputs, fileType: fileType, allowRequantize: allowRequantize)
     }
 
     /// Plans the one-pass quantization of a checkpoint: `converted` is what `dsm convert --outtype auto` would write
@@ -49,7 +53,14 @@ public struct Quantizer: Sendable {
     /// Writes `plan` to `output` (atomically); returns the file size.
     @discardableResult
     public func write(_ plan: QuantizePlan, to output: String, progress: (@Sendable (Progress) -> Void)? = nil) throws -> Int {
-        let writer = try GGUFFileWriter(destination: output, kvs: plan.kvs, tensors: plan.tensors.map(\.info))
+        try write(plan, to: .file(output), progress: progress)[0].bytes
+    }
+
+    /// Writes `plan` as one file or as split parts (each atomically); returns the files in order.
+    @discardableResult
+    public func write(_ plan: QuantizePlan, to layout: GGUFOutputLayout, progress: (@Sendable (Progress) -> Void)? = nil) throws
+        -> [GGUFOutputFile] {
+        let writer = try layout.writer(kvs: plan.kvs, tensors: plan.tensors.map(\.info))
         let total = writer.totalSize
         let bytes = Counter(), tensors = Counter()
         let names = plan.tensors.map(\.name)
@@ -58,7 +69,6 @@ public struct Quantizer: Sendable {
         }, finished: { i in
             progress?(Progress(bytesDone: bytes.add(0), bytesTotal: total, tensorsDone: tensors.add(1), lastTensor: names[i]))
         })
-        try writer.commit()
-        return total
+        return try writer.commit()
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import DSMFormats
 import DSMSystem
 
-/// Fills the tensors of a `GGUFFileWriter` from their row sources on several threads. Work is split into
+/// Fills the tensors of a GGUF being written (`GGUFTensorSink`: one file or a split model's parts) from their row sources on several threads. Work is split into
 /// chunks of about `chunkBytes` of output, so memory stays flat whatever the model size, and every chunk
 /// is written at its own offset (`pwrite`), so the order of completion does not matter.
 public struct TensorWriter: Sendable {
@@ -30,7 +30,7 @@ public struct TensorWriter: Sendable {
 
     /// Writes every tensor; `progress` is called (from worker threads) with output bytes done, `finished` with
     /// the index of each tensor whose last chunk is written. Tensors with `raw` bytes are copied as they are.
-    public func write(_ plan: [PlannedTensor], to writer: GGUFFileWriter, progress: (@Sendable (Int) -> Void)? = nil,
+    public func write(_ plan: [PlannedTensor], to writer: any GGUFTensorSink, progress: (@Sendable (Int) -> Void)? = nil,
                       finished: (@Sendable (Int) -> Void)? = nil) throws {
         var chunks: [Chunk] = []
         for (i, t) in plan.enumerated() {

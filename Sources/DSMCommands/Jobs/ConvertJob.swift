@@ -11,6 +11,8 @@ struct ConvertJob {
     var source: String
     var outType: OutType
     var output: String?
+    /// Write the GGUF as a split GGUF's parts.
+    var split: GGUFSplitLimit?
     var threads: Int
     var store: Store
     /// Called with (bytes done, bytes total) while tensors are written.
@@ -22,33 +24,36 @@ struct ConvertJob {
         let conversion: Converter.Result
         /// The registered name, nil with `-o`.
         let registered: ModelName?
+        /// The digest of the file (of the first part when split).
         let sha256: String?
-        /// Where the GGUF is: the blob, or the `-o` path.
+        /// Where the GGUF is (its first part when split): the blob, or the `-o` path.
         let path: String
+        /// Every part, in order, when split.
+        let parts: [String]?
         let seconds: Double
     }
 
     func run() throws -> Result {
         let started = Date()
         let input = try ConvertInput.resolve(source, store: store)
-        let out = try GGUFOutput(output: output, store: store, command: "convert")
+        let out = try GGUFOutput(output: output, split: split, store: store, command: "convert")
         do {
             try out.begin()  // until the version is recorded, `dsm gc` must not remove what this conversion stores
-            let result = try Converter(outType: outType, threads: threads)
-                .convert(input.files, output: out.destination, progress: progress)
+            let result = try Converter(outType: outType, threads: threads).convert(input.files, to: out.layout, progress: progress)
             out.cleanup.disarm()
-            let sha256 = out.intoStore || hashOutput ? try FileHasher.sha256(path: result.path) : nil
+            let hashes = try out.hashes(result.files, wanted: hashOutput)
             var registered: ModelName?
-            if out.intoStore, let sha256 {
+            if out.intoStore, let hashes {
                 let name = try GGUFOutput.derivedName(base: input.sourceName, localName: input.files.folderName,
                                                       suffix: result.fileType.outTypeName)
-                try out.register(sha256: sha256, bytes: result.bytes, as: name,
+                try out.register(Array(zip(result.files, hashes)), as: name,
                                  provenance: .converted(from: input.label,
                                                         outType: result.fileType.outTypeName, input: input.sourceManifest))
                 registered = name
             }
-            return Result(conversion: result, registered: registered, sha256: sha256,
-                          path: registered != nil ? store.blobPath(sha256!) : result.path, seconds: Date().timeIntervalSince(started))
+            let paths = registered != nil ? hashes!.map(store.blobPath) : result.files.map(\.path)
+            return Result(conversion: result, registered: registered, sha256: hashes?[0], path: paths[0],
+                          parts: split == nil ? nil : paths, seconds: Date().timeIntervalSince(started))
         } catch {
             out.cleanup.removeAll()
             throw error

@@ -13,6 +13,8 @@ struct QuantizeJob {
     /// The type, threads and requantize policy.
     var quantizer: Quantizer
     var output: String?
+    /// Write the result as a split GGUF's parts.
+    var split: GGUFSplitLimit?
     var store: Store
 
     var fileType: QuantFileType { quantizer.fileType }
@@ -24,10 +26,15 @@ struct QuantizeJob {
     struct Result {
         let input: QuantizeInput
         let plan: QuantizePlan
+        /// The size of the file, or of all parts.
         let bytes: Int
         let registered: ModelName?
+        /// The digest of the file (of the first part when split).
         let sha256: String?
+        /// The file (the first part when split): the blob, or where `-o` put it.
         let path: String
+        /// Every part, in order, when split.
+        let parts: [String]?
         let seconds: Double
     }
 
@@ -47,22 +54,24 @@ struct QuantizeJob {
         }
         let started = Date()
         // Trap signals before reading anything, so an interrupted run always exits 130 and leaves nothing.
-        let out = try GGUFOutput(output: output, store: store, command: "quantize")
+        let out = try GGUFOutput(output: output, split: split, store: store, command: "quantize")
         do {
             let plan = try plan(input)
-            try out.begin()  // held until the version is recorded, so `dsm gc` leaves the new blob alone
-            let bytes = try quantizer.write(plan, to: out.destination, progress: onPlan(plan))
+            if let split { _ = try GGUFSplitPlan(tensors: plan.infos, limit: split) }  // refused before the store is touched
+            try out.begin()  // held until the version is recorded, so `dsm gc` leaves the new blobs alone
+            let files = try quantizer.write(plan, to: out.layout, progress: onPlan(plan))
             out.cleanup.disarm()
-            let sha256 = out.intoStore || hashOutput ? try FileHasher.sha256(path: out.destination) : nil
+            let hashes = try out.hashes(files, wanted: hashOutput)
             var registered: ModelName?
-            if out.intoStore, let sha256 {
+            if out.intoStore, let hashes {
                 let name = try input.registeredName(fileType)
-                try out.register(sha256: sha256, bytes: bytes, as: name,
+                try out.register(Array(zip(files, hashes)), as: name,
                                  provenance: .quantized(from: input.label, fileType: fileType.rawValue, input: try input.digest()))
                 registered = name
             }
-            return Result(input: input, plan: plan, bytes: bytes, registered: registered, sha256: sha256,
-                          path: registered != nil ? store.blobPath(sha256!) : out.destination, seconds: Date().timeIntervalSince(started))
+            let paths = registered != nil ? hashes!.map(store.blobPath) : files.map(\.path)
+            return Result(input: input, plan: plan, bytes: files.reduce(0) { $0 + $1.bytes }, registered: registered, sha256: hashes?[0],
+                          path: paths[0], parts: split == nil ? nil : paths, seconds: Date().timeIntervalSince(started))
         } catch {
             out.cleanup.removeAll()
             throw error
@@ -73,7 +82,7 @@ struct QuantizeJob {
     private func plan(_ input: QuantizeInput) throws -> QuantizePlan {
         do {
             switch input {
-            case .gguf(let path, _, _, _): return try quantizer.plan(gguf: try GGUFFile(path: path))
+            case .gguf(let parts, _, _, _): return try quantizer.plan(gguf: try GGUFModel(parts: parts))
             case .checkpoint(let c): return try quantizer.plan(converted: try Converter(outType: .auto, threads: quantizer.threads).plan(c.files))
             }
         } catch let e as QuantizeError {

@@ -7,7 +7,7 @@ import Glibc
 /// first, then each tensor's bytes can be written at its own offset, from several threads at once.
 /// Everything goes to a temp file beside the destination; `commit()` fsyncs and renames it into place,
 /// so readers never see a partial file. A writer dropped without `commit()` removes its temp file.
-public final class GGUFFileWriter: @unchecked Sendable {
+public final class GGUFFileWriter: GGUFTensorSink, @unchecked Sendable {
     public let destination: String
     public let temporaryPath: String
     public let tensors: [GGUFTensorInfo]
@@ -47,9 +47,11 @@ public final class GGUFFileWriter: @unchecked Sendable {
     }
 
     /// Flushes and atomically renames the finished file to its destination.
-    public func commit() throws {
+    @discardableResult
+    public func commit() throws -> [GGUFOutputFile] {
         try file.sync()
         try FileSystem.rename(temporaryPath, to: destination)
         committed = true
+        return [GGUFOutputFile(path: destination, bytes: totalSize)]
     }
 }
