@@ -38,27 +38,12 @@ public struct GGUFFileName: Equatable, Sendable {
 
     /// The name llama.cpp gives part `number` (1-based) of `count` for `stem`: `stem-00001-of-00004.gguf`.
     public static func partName(stem: String, number: Int, count: Int) -> String {
-        stem + "-" + pad(number) + "-of-" + pad(count) + ".gguf"
+        GGUFSplit.fileName(stem: stem, index: number, count: count)
     }
 
-    /// `-00001-of-00004` at the end of a stem (15 characters, both numbers 5 digits, 1 ≤ number ≤ count).
+    /// `-00001-of-00004` at the end of a base name (`GGUFSplit.parse`'s rule).
     static func splitSuffix(of base: String) -> (number: Int, count: Int)? {
-        let chars = Array(base.utf8)
-        guard chars.count > 15 else { return nil }
-        let tail = Array(chars[(chars.count - 15)...])
-        guard tail[0] == UInt8(ascii: "-"), tail[6...9] == [UInt8(ascii: "-"), UInt8(ascii: "o"), UInt8(ascii: "f"), UInt8(ascii: "-")],
-              let no = digits(tail[1...5]), let count = digits(tail[10...14]), no >= 1, no <= count else { return nil }
-        return (no, count)
-    }
-
-    private static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
-        guard bytes.allSatisfy({ (48...57).contains($0) }) else { return nil }
-        return bytes.reduce(0) { $0 * 10 + Int($1 - 48) }
-    }
-
-    private static func pad(_ n: Int) -> String {
-        let s = String(n)
-        return s.count >= 5 ? s : String(repeating: "0", count: 5 - s.count) + s
+        GGUFSplit.parse(base + ".gguf").map { ($0.index, $0.count) }
     }
 
     /// The quantization type at the end of the stem (`Q4_K_M`, `UD-IQ1_S`, `f16`, `BF16`), as written, or nil.
@@ -84,24 +69,15 @@ public struct GGUFFileName: Equatable, Sendable {
 }
 
 extension GGUFFileName {
-    /// Orders split parts by number and checks that `parts` are exactly parts 1…count of one set: same folder, stem and
-    /// count, each number once. Returns nil when they are, else what is wrong (a missing or repeated part).
+    /// Checks that `parts` are exactly parts 1…count of one set (`GGUFSplit.order`'s rule: same folder, stem and
+    /// count, each number once). Returns nil when they are, or one file alone, else what is wrong.
     public static func problem(withSet parts: [GGUFFileName]) -> String? {
-        guard let first = parts.first, let count = first.part?.count else {
-            return parts.count == 1 ? nil : "\(parts.count) files are not one split set"
+        guard parts.count > 1 || parts.first?.part != nil else { return nil }
+        do {
+            _ = try GGUFSplit.order(parts.map(\.path))
+            return nil
+        } catch {
+            return error.description
         }
-        var seen = Set<Int>()
-        for p in parts {
-            guard let part = p.part, part.count == count, p.stem == first.stem, p.folder == first.folder else {
-                return "'\(p.path)' is not a part of \(first.stem) (\(count) parts)"
-            }
-            guard seen.insert(part.number).inserted else { return "part \(part.number) of \(first.stem) appears twice" }
-        }
-        let missing = (1...count).filter { !seen.contains($0) }
-        guard missing.isEmpty else {
-            let shown = missing.prefix(5).map { partName(stem: first.stem, number: $0, count: count) }.joined(separator: ", ")
-            return "\(missing.count) of the \(count) parts of \(first.stem) are missing (\(shown)\(missing.count > 5 ? ", …" : ""))"
-        }
-        return nil
     }
 }
