@@ -441,7 +441,7 @@ def test_gc_removes_only_blobs_no_version_uses(run_dsm, dsm_home, tmp_path):
     old, fresh = dsm_home / "partials" / "old.part", dsm_home / "partials" / "fresh.part"
     old.write_bytes(b"x"), fresh.write_bytes(b"y")
     os.utime(old, (time.time() - 7200,) * 2)
-    assert js(run_dsm, "gc") == {"blobs": [], "bytes": 0, "partials": ["old.part"], "versionManifests": [], "temporaries": []}
+    assert js(run_dsm, "gc") == {"blobs": [], "bytes": 0, "partials": ["old.part"], "versionManifests": [], "temporaries": [], "versionFolders": []}
     assert fresh.exists() and all(blob(p).exists() for p in (a, b, c))
 
     v2_manifest = js(run_dsm, "show", f"{NAME}@v2")["manifest"]

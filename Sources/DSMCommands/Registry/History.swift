@@ -64,7 +64,8 @@ struct GC: ParsableCommand {
         let verb = dryRun ? "would remove" : "removed"
         Console.out("\(verb) \(result.blobs.count) blobs (\(ByteFormat.string(result.bytes))), \(result.partials.count) partial downloads, "
             + "\(result.versionManifests.count) manifests of deleted versions"
-            + (result.temporaries.isEmpty ? "" : ", \(result.temporaries.count) temp files of interrupted changes"))
+            + (result.temporaries.isEmpty ? "" : ", \(result.temporaries.count) temp files of interrupted changes")
+            + (result.versionFolders.isEmpty ? "" : ", \(result.versionFolders.count) runtime folders of deleted versions"))
     }
 }
 
