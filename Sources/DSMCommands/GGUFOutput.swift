@@ -34,6 +34,12 @@ struct GGUFOutput {
         if output == nil { try store.prepare() }
         if let output {
             let path = FileSystem.absolute(output)
+            // The output replaces PATH by a rename: a device, a folder or a socket there would be replaced too.
+            var st = stat()
+            if lstat(path, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+                throw CommandFailure(message: "-o \(TerminalText.escaped(output)) exists and is not a regular file (a folder, device, "
+                                     + "link or socket); dsm replaces the output file whole, so give the path of a file")
+            }
             destination = split == nil ? path : GGUFOutput.splitPrefix(path)
         } else {
             destination = Ingest.stagingPath(in: store, command, suffix: split == nil ? ".gguf" : "")
