@@ -24,8 +24,11 @@ struct Pull: ParsableCommand {
     @Option(name: .long, help: "Branch, tag, refs/pr/N or commit to pull (default: the catalog's, else main).")
     var revision: String?
 
-    @Option(name: .long, help: "Parallel connections in total (1-64).")
-    var connections: Int = 8
+    @Option(name: .long, help: "Parallel connections in total (1-64, default 16).")
+    var connections: Int = 16
+
+    @Option(name: .long, help: "Parallel connections for any one file (1-64, default 8; at most --connections).")
+    var connectionsPerFile: Int = 8
 
     @Option(name: .long, help: "Seconds without data before a connection counts as stalled and is retried.")
     var stallTimeout: Int = 30
@@ -43,6 +46,7 @@ struct Pull: ParsableCommand {
 
     func validate() throws {
         guard (1...64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64") }
+        guard (1...64).contains(connectionsPerFile) else { throw ValidationError("--connections-per-file must be between 1 and 64") }
         guard (1...3600).contains(stallTimeout) else { throw ValidationError("--stall-timeout must be between 1 and 3600 seconds") }
         guard (1...100).contains(retries) else { throw ValidationError("--retries must be between 1 and 100") }
         guard Pull.parseRate(limitRate) != nil else { throw ValidationError("--limit-rate must be a number of bytes per second, e.g. 50m") }
@@ -79,6 +83,7 @@ struct Pull: ParsableCommand {
         var options = PullOptions(endpoint: HubEndpoint.from(environment: env), token: token, proxies: ProxySettings(environment: env),
                                   storeRoot: global.store.root, toolVersion: DSM.version)
         options.connections = connections
+        options.connectionsPerFile = connectionsPerFile
         options.stallSeconds = stallTimeout
         options.retries = retries
         options.maxSpeedPerConnection = Pull.parseRate(limitRate) ?? 0
