@@ -57,7 +57,7 @@ catalog-check: setup
 	$(PY) registry/check.py
 	$(PY) scripts/gen-catalog.py --check
 
-## bench-pull: dsm pull vs aria2c and curl against the capped test hub; hashing vs openssl
+## bench-pull: dsm pull vs aria2c and hf download on three repo shapes from the capped test hub; hashing vs openssl
 bench-pull: release
 	DSM_EXTRA_PACKAGES="aria2 hyperfine" bash scripts/setup.sh
 	DSM_BIN=$(CURDIR)/$(DSM_RELEASE) $(PY) scripts/bench_pull.py

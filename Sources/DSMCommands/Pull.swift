@@ -40,7 +40,10 @@ struct Pull: ParsableCommand {
     var withImatrix = false
 
     @Option(name: .long, help: "Parallel connections in total (1-64).")
-    var connections: Int = 8
+    var connections: Int = 32
+
+    @Option(name: .long, help: "Parallel connections for any one file (1-64; at most --connections).")
+    var connectionsPerFile: Int = 16
 
     @Option(name: .long, help: "Seconds without data before a connection counts as stalled and is retried.")
     var stallTimeout: Int = 30
@@ -58,6 +61,7 @@ struct Pull: ParsableCommand {
 
     func validate() throws {
         guard (1...64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64") }
+        guard (1...64).contains(connectionsPerFile) else { throw ValidationError("--connections-per-file must be between 1 and 64") }
         guard (1...3600).contains(stallTimeout) else { throw ValidationError("--stall-timeout must be between 1 and 3600 seconds") }
         guard (1...100).contains(retries) else { throw ValidationError("--retries must be between 1 and 100") }
         guard Pull.parseRate(limitRate) != nil else { throw ValidationError("--limit-rate must be a number of bytes per second, e.g. 50m") }
@@ -79,7 +83,8 @@ struct Pull: ParsableCommand {
             if !global.quiet, let warning = FitAdvice.pullWarning(target, catalog: catalog, store: global.store, environment: env) {
                 Console.error("warning: " + warning)
             }
-            let puller = Puller(options: Pull.options(global: global, connections: connections, stallTimeout: stallTimeout,
+            let puller = Puller(options: Pull.options(global: global, connections: connections, connectionsPerFile: connectionsPerFile,
+                                                      stallTimeout: stallTimeout,
                                                       retries: retries, limitRate: limitRate), cancel: cancel)
             if dryRun { return try preview(puller.preview(target)) }
             if !global.quiet {
@@ -104,13 +109,14 @@ struct Pull: ParsableCommand {
 
     /// A pull's settings from the flags and the environment (hub, token, proxies, store); `dsm fit` reads remote
     /// headers with the same settings.
-    static func options(global: GlobalOptions, connections: Int = 8, stallTimeout: Int = 30, retries: Int = 8,
-                        limitRate: String = "0") -> PullOptions {
+    static func options(global: GlobalOptions, connections: Int? = nil, connectionsPerFile: Int? = nil, stallTimeout: Int = 30,
+                        retries: Int = 8, limitRate: String = "0") -> PullOptions {
         let env = global.environment
         let token = HubToken.resolve(environment: env) { path in (try? String(contentsOfFile: path, encoding: .utf8)) }
         var options = PullOptions(endpoint: HubEndpoint.from(environment: env), token: token, proxies: ProxySettings(environment: env),
                                   storeRoot: global.store.root, toolVersion: DSM.version)
-        options.connections = connections
+        options.connections = connections ?? options.connections
+        options.connectionsPerFile = connectionsPerFile ?? options.connectionsPerFile
         options.stallSeconds = stallTimeout
         options.retries = retries
         options.maxSpeedPerConnection = Pull.parseRate(limitRate) ?? 0

@@ -7,7 +7,10 @@ public struct PullOptions: Sendable {
     public var token: HubToken?
     public var proxies: ProxySettings
     public var storeRoot: String
-    public var connections: Int = 8
+    /// Connections for the whole pull (`--connections`); see `DownloadEngine.Options` for the defaults' reasons.
+    public var connections: Int = 32
+    /// Connections one file may use at once (`--connections-per-file`).
+    public var connectionsPerFile: Int = 16
     public var stallSeconds: Int = 30
     public var retries: Int = 8
     public var maxSpeedPerConnection: Int64 = 0

@@ -80,6 +80,7 @@ public final class Puller: @unchecked Sendable {
         let delegate = PullDelegate(ingest: ingest, present: present, notice: onNotice, hub: hub, repo: target.repo, commit: commit, files: byName)
         var engineOptions = DownloadEngine.Options()
         engineOptions.connections = options.connections
+        engineOptions.connectionsPerFile = options.connectionsPerFile
         engineOptions.stallSeconds = options.stallSeconds
         engineOptions.policy = policy
         engineOptions.maxSpeedPerConnection = options.maxSpeedPerConnection

@@ -124,7 +124,7 @@ extension DownloadEngine {
         lock.lock()
         file.generation += 1
         file.sequential = false
-        file.table = SegmentTable(size: file.item.size, connections: options.connections, minSegment: options.minSegment)
+        file.table = freshTable(for: file.item)
         file.lastSavedTable = nil
         lock.unlock()
         file.resetDigests()

@@ -2,16 +2,28 @@ import Foundation
 import DSMSystem
 import DSMHub
 
-/// Downloads many files over a fixed number of connections: large files are split into ranges
-/// fetched in parallel into a preallocated partial file (positioned writes), several files progress at
-/// once, idle connections split the largest unfinished range, and a hasher thread feeds SHA-256 with the
+/// Downloads many files over a fixed number of connections (a total and a per-file limit): large files are
+/// split into ranges fetched in parallel into a preallocated partial file (positioned writes), several files
+/// progress at once (small ones alongside the large), idle connections split the largest unfinished range of
+/// any file (`WorkPlanner` decides, under the lock), and a hasher thread feeds SHA-256 with the
 /// contiguous written prefix while bytes arrive, so verification costs almost nothing at the end.
 /// Progress is checkpointed durably; a later run resumes every range.
 public final class DownloadEngine: @unchecked Sendable {
     public struct Options: Sendable {
-        public var connections: Int = 8
-        /// Smallest range worth its own connection.
-        public var minSegment: Int64 = 8 << 20
+        /// Connections for the whole download. 32 by default: two files of a checkpoint (or a file and the
+        /// small files beside it) can each use the per-file limit at once, the top of the 16–32 range aria2c
+        /// (`-j`×`-x`) and Ollama use for a pull, still far below what a CDN treats as abuse.
+        public var connections: Int = 32
+        /// Connections one file may use at once. 16 by default, aria2c's ceiling (`-x16`): under a
+        /// per-connection cap one large file needs many streams (measured in docs/benchmarks.md: 8 left a
+        /// single large file at half of what `hf_transfer` reaches).
+        public var connectionsPerFile: Int = 16
+        /// Smallest range worth its own connection (and the smallest half a split leaves). 1 MiB, so a file
+        /// of a few MiB still spreads over several connections.
+        public var minSegment: Int64 = 1 << 20
+        /// A range long enough that one request's fixed cost (round trip, first-byte latency) is small
+        /// next to its transfer: files are cut into at least one range per connection up to this length.
+        public var preferredSegment: Int64 = 8 << 20
         public var stallSeconds: Int = 30
         public var policy = RetryPolicy()
         /// Per-connection receive cap in bytes/s, 0 for none.
@@ -106,24 +118,37 @@ public final class DownloadEngine: @unchecked Sendable {
         case activate(DownloadItem)
     }
 
+    /// The limits this run plans with.
+    var limits: ConnectionLimits {
+        ConnectionLimits(total: max(1, options.connections), perFile: max(1, options.connectionsPerFile), minSplit: options.minSegment)
+    }
+
+    /// Waits for the next piece of work (`WorkPlanner.pick`, carried out under the lock); nil when the run is over.
     private func nextWork() -> Work? {
         lock.lock()
         defer { lock.unlock() }
+        let limits = self.limits
         while true {
             if failure != nil || cancel.isCancelled { return nil }
-            for file in active {
-                let minSplit = file.sequential ? Int64.max / 4 : options.minSegment
-                if let index = file.table.claim(minSplit: minSplit) {
-                    return .fetch(file, segmentStart: file.table.segments[index].start, generation: file.generation)
-                }
-            }
             let now = Date()
-            if let i = pending.firstIndex(where: { (busyUntil[$0.name] ?? .distantPast) <= now }) {
+            let ready = pending.firstIndex { (busyUntil[$0.name] ?? .distantPast) <= now }
+            let files = active.map { WorkPlanner.File(table: $0.table, sequential: $0.sequential) }
+            switch WorkPlanner.pick(files, limits: limits, pendingReady: ready != nil, opening: preparing) {
+            case .activate:
                 preparing += 1
-                return .activate(pending.remove(at: i))
+                return .activate(pending.remove(at: ready!))
+            case .segment(let f, let s):
+                let file = active[f]
+                file.table.claimIdle(s)
+                return .fetch(file, segmentStart: file.table.segments[s].start, generation: file.generation)
+            case .split(let f, let s):
+                let file = active[f]
+                let half = file.table.split(s)
+                return .fetch(file, segmentStart: file.table.segments[half].start, generation: file.generation)
+            case .wait:
+                if pending.isEmpty && preparing == 0 && active.isEmpty { return nil }
+                _ = lock.wait(until: Date(timeIntervalSinceNow: 0.2))
             }
-            if pending.isEmpty && preparing == 0 && active.isEmpty { return nil }
-            _ = lock.wait(until: Date(timeIntervalSinceNow: 0.2))
         }
     }
 
@@ -188,8 +213,13 @@ public final class DownloadEngine: @unchecked Sendable {
         }
         let handle = try RandomAccessFile(path: item.partialPath, flags: O_RDWR | O_CREAT | O_TRUNC)
         try handle.preallocate(item.size)
-        let table = SegmentTable(size: item.size, connections: options.connections, minSegment: options.minSegment)
-        return ActiveFile(item: item, file: handle, table: table, token: token)
+        return ActiveFile(item: item, file: handle, table: freshTable(for: item), token: token)
+    }
+
+    /// The plan for downloading `item` from byte 0.
+    func freshTable(for item: DownloadItem) -> SegmentTable {
+        SegmentTable(size: item.size, connections: limits.perFile, minSegment: options.minSegment,
+                     preferredSegment: options.preferredSegment)
     }
 
     // MARK: - Called by SegmentSink on worker threads

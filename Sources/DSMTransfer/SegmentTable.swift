@@ -24,14 +24,16 @@ public struct SegmentTable: Codable, Equatable, Sendable {
     public private(set) var size: Int64
     public private(set) var segments: [Segment]
 
-    /// Plans a fresh download of `size` bytes as consecutive chunks fetched in file order, about four per
-    /// connection, each between `minSegment` and `maxSegment` bytes (see `chunkSize`). Fetching in order
-    /// keeps the written prefix growing, so the digest keeps up with the download instead of having most of
-    /// the file left to hash after the last byte; small chunks also bound what a crash can lose.
-    public init(size: Int64, connections: Int, minSegment: Int64, maxSegment: Int64 = 64 << 20) {
+    /// Plans a fresh download of `size` bytes as consecutive chunks fetched in file order (see `chunkSize`).
+    /// `connections` is how many connections the file may use at once (the per-file limit). Fetching in
+    /// order keeps the written prefix growing, so the digest keeps up with the download instead of having
+    /// most of the file left to hash after the last byte; small chunks also bound what a crash can lose.
+    public init(size: Int64, connections: Int, minSegment: Int64, maxSegment: Int64 = 64 << 20,
+                preferredSegment: Int64 = 8 << 20) {
         precondition(size >= 0 && connections >= 1 && minSegment >= 1 && maxSegment >= minSegment)
         self.size = size
-        let chunk = SegmentTable.chunkSize(size: size, connections: connections, minSegment: minSegment, maxSegment: maxSegment)
+        let chunk = SegmentTable.chunkSize(size: size, connections: connections, minSegment: minSegment,
+                                           maxSegment: maxSegment, preferredSegment: preferredSegment)
         var segs: [Segment] = []
         var start: Int64 = 0
         repeat {
@@ -43,11 +45,19 @@ public struct SegmentTable: Codable, Equatable, Sendable {
         segments = segs
     }
 
-    /// The chunk length for a file: `size / (4 × connections)`, clamped to `minSegment...maxSegment`;
-    /// the whole file when it is smaller than two minimum chunks.
-    public static func chunkSize(size: Int64, connections: Int, minSegment: Int64, maxSegment: Int64) -> Int64 {
+    /// The chunk length for a file: about four chunks per connection (`size / (4 × connections)`), but never
+    /// fewer chunks than connections while a chunk stays under `preferredSegment` (so a file of tens of MiB
+    /// still gives every one of its connections a range: 48 MiB over 8 connections is 8 chunks of 6 MiB,
+    /// not 6 of 8 MiB), clamped to `minSegment...maxSegment`; the whole file when it is smaller than two
+    /// minimum chunks. `preferredSegment` is a request long enough that its fixed cost (one round trip
+    /// plus the server's first-byte latency) is small next to its transfer time.
+    public static func chunkSize(size: Int64, connections: Int, minSegment: Int64, maxSegment: Int64,
+                                 preferredSegment: Int64 = 8 << 20) -> Int64 {
         if size < 2 * minSegment { return max(size, 1) }
-        return min(maxSegment, max(minSegment, size / Int64(4 * connections)))
+        let c = Int64(connections)
+        let onePerConnection = (size + c - 1) / c
+        let ordered = size / (4 * c)
+        return min(maxSegment, max(minSegment, ordered, min(preferredSegment, onePerConnection)))
     }
 
     /// Restores a saved table, validating that it still describes a file of `size` bytes.
@@ -88,17 +98,38 @@ public struct SegmentTable: Codable, Equatable, Sendable {
     /// segment with the most bytes left (when both halves would keep at least `minSplit` bytes).
     /// Marks the returned segment in flight and returns its index.
     public mutating func claim(minSplit: Int64) -> Int? {
-        if let idle = segments.firstIndex(where: { !$0.inFlight && !$0.isComplete }) {
-            segments[idle].inFlight = true
+        if let idle = firstIdle {
+            claimIdle(idle)
             return idle
         }
+        guard let largest = splittable(minSplit: minSplit) else { return nil }
+        return split(largest)
+    }
+
+    /// The first segment (in file order) that is unfinished and not being fetched.
+    public var firstIdle: Int? { segments.firstIndex { !$0.inFlight && !$0.isComplete } }
+
+    /// The in-flight segment with the most bytes left, if halving what it has left keeps at least
+    /// `minSplit` bytes on each side.
+    public func splittable(minSplit: Int64) -> Int? {
         guard let largest = segments.indices.filter({ segments[$0].inFlight }).max(by: { segments[$0].remaining < segments[$1].remaining }),
               segments[largest].remaining >= 2 * minSplit else { return nil }
-        let s = segments[largest]
+        return largest
+    }
+
+    /// Marks the idle segment `index` in flight.
+    public mutating func claimIdle(_ index: Int) {
+        segments[index].inFlight = true
+    }
+
+    /// Halves what in-flight segment `index` has left: its connection keeps the lower half, and the upper
+    /// half becomes a new in-flight segment for the caller. Returns the new segment's index.
+    public mutating func split(_ index: Int) -> Int {
+        let s = segments[index]
         let cut = s.cursor + s.remaining / 2
-        segments[largest].end = cut
-        segments.insert(Segment(start: cut, end: s.end, done: 0, inFlight: true), at: largest + 1)
-        return largest + 1
+        segments[index].end = cut
+        segments.insert(Segment(start: cut, end: s.end, done: 0, inFlight: true), at: index + 1)
+        return index + 1
     }
 
     /// The index of the segment that starts at `start` (starts never move, indices may).

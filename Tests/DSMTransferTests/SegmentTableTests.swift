@@ -31,6 +31,28 @@ import DSMTransfer
         #expect(SegmentTable.chunkSize(size: size, connections: connections, minSegment: 8 << 20, maxSegment: 64 << 20) == expected)
     }
 
+    static let mib: Int64 = 1 << 20
+    /// (file size, expected chunk) with the engine's defaults: 8 connections per file, 1 MiB minimum.
+    static let defaultCases: [(Int64, Int64)] = [
+        (48 * mib, 6 * mib),                  // tens of MiB: one range per connection, not 6 of 8 MiB
+        (40 * mib, 5 * mib),
+        (100 * mib, 8 * mib),                 // one per connection would pass the preferred 8 MiB
+        (683 * mib, 683 * mib / 32),          // large: about four per connection
+        (3 * mib, 1 * mib),                   // a few MiB: 1 MiB ranges
+        (1_500_000, 1_500_000),               // under two minimum ranges: whole
+    ]
+
+    @Test(arguments: defaultCases)
+    func chunkSizesWithTheDefaults(size: Int64, expected: Int64) {
+        #expect(SegmentTable.chunkSize(size: size, connections: 8, minSegment: 1 << 20, maxSegment: 64 << 20) == expected)
+    }
+
+    @Test func aFileOfTensOfMiBGivesEveryConnectionARange() {
+        let t = SegmentTable(size: 48 << 20, connections: 8, minSegment: 1 << 20)
+        #expect(t.segments.count == 8)
+        #expect(t.segments.allSatisfy { $0.length == 6 << 20 })
+    }
+
     @Test func workIsHandedOutInFileOrder() {
         var t = SegmentTable(size: 100 << 20, connections: 2, minSegment: 8 << 20)
         let starts = (0..<3).map { _ in t.segments[t.claim(minSplit: 1 << 20)!].start }

@@ -303,3 +303,24 @@ def test_threads_relative_output_and_json(demo_ggufs, run_dsm, dsm_home, tmp_pat
         "the output must not depend on the thread count"
     assert sorted(p.name for p in (work / "out").iterdir()) == ["all.gguf", "one.gguf"], "only finished files may remain"
     assert not manifest_files(dsm_home), "-o must not register anything"
+
+
+@pytest.mark.parametrize("kind", ["folder", "fifo", "symlink"])
+def test_output_over_something_that_is_not_a_regular_file_is_refused(demo_ggufs, run_dsm, dsm_home, tmp_path, kind):
+    """-o replaces the output by a rename: a folder, a device or FIFO, or a link there must not be replaced (as root,
+    `-o /dev/null` once turned the device into a file)."""
+    target = tmp_path / "out.gguf"
+    if kind == "folder":
+        target.mkdir()
+    elif kind == "fifo":
+        os.mkfifo(target)
+    else:
+        (tmp_path / "elsewhere.gguf").write_bytes(b"keep me")
+        target.symlink_to(tmp_path / "elsewhere.gguf")
+    before = target.lstat()
+    rc, out, err = run_dsm(["quantize", str(demo_ggufs["bf16"]), "--q8", "-o", str(target)])
+    assert rc != 0 and "not a regular file" in err, fmt(rc, out, err)
+    after = target.lstat()
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino), "the path was replaced"
+    if kind == "symlink":
+        assert (tmp_path / "elsewhere.gguf").read_bytes() == b"keep me"
