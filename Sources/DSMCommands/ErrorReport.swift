@@ -21,8 +21,11 @@ enum ErrorReport {
             return .exit(code: 130, message: interrupted.message)
         case is ExitCode, is ValidationError, is CleanExit:
             return .argumentParser
+        case _ where String(reflecting: type(of: error)).hasPrefix("ArgumentParser."):
+            // ArgumentParser's own internal error types (its `CommandError` carrying a `--help` request reaches `run()`
+            // through the help command it returns): it prints the help or the usage error itself.
+            return .argumentParser
         default:
-            // ArgumentParser's own parse errors are internal types: they are not thrown from `run()`.
             return .exit(code: 1, message: "Error: " + redact(String(describing: error)))
         }
     }

@@ -101,3 +101,10 @@ def test_offline_mode_refuses_to_contact_the_hub(run_dsm, hub):
     rc, out, err = run_dsm(["pull", "test-org/multi-shard"], env={"HF_HUB_OFFLINE": "1"})
     assert rc == 1 and "HF_HUB_OFFLINE" in err and "unset" in err, err
     assert not hub.stats()["requests"], "offline mode must not send any request"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["pull", "--help"], ["serve", "-h"], ["help", "quantize"], ["fit", "--help"]])
+def test_help_prints_the_commands_help(run_dsm, args):
+    """--help reaches run() as ArgumentParser's own error type: it must be printed as help, exit 0."""
+    rc, out, err = run_dsm(args)
+    assert rc == 0 and out.startswith("OVERVIEW:") and "USAGE:" in out and "CommandError" not in out + err, fmt(rc, out, err)
